@@ -1,0 +1,119 @@
+"""Command line of the loader (CONTRACT §7): demo, sync, cube.
+
+Exit codes: 0 done, 1 some work failed (the rest stored), 2 bad configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+import time
+from pathlib import Path
+
+from data_loaders import warehouse
+from data_loaders.demo import write_demo_country, sources_toml
+from data_loaders.programme import ProgrammeError, load_programme
+from data_loaders.sources import SourcesError, load_sources, sources_path
+from data_loaders.sync import sync_all
+
+CSV_COLUMNS = ("country", "site", "period", "indicator", "sex", "age_band", "service",
+               "value", "status")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.command(args)
+    except (ProgrammeError, SourcesError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data_loaders", description=__doc__)
+    parser.add_argument("--programme", help="programme file (default: DASHBOARD_PROGRAMME "
+                        "or the CTRP III file)")
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    demo = commands.add_parser("demo", help="write synthetic demo country databases")
+    demo.add_argument("--out", default="var/demo", help="folder (default var/demo)")
+    demo.add_argument("--seed", type=int, default=1, help="same seed, same rows")
+    demo.add_argument("--scale", type=float, default=1.0, help="multiply the volume")
+    demo.set_defaults(command=run_demo)
+
+    sync = commands.add_parser("sync", help="pull, protect and store each country")
+    sync.add_argument("--sources", help="sources file (default DASHBOARD_SOURCES or "
+                      "var/demo/sources.toml)")
+    sync.add_argument("--warehouse", help="warehouse URL (default "
+                      "DASHBOARD_WAREHOUSE_URL or sqlite:///var/warehouse.sqlite)")
+    sync.add_argument("--country", action="append", help="only this country "
+                      "(repeatable)")
+    sync.set_defaults(command=run_sync)
+
+    cube = commands.add_parser("cube", help="the published cells as CSV")
+    cube.add_argument("--warehouse", help="warehouse URL")
+    cube.add_argument("--out", help="file (default: standard output)")
+    cube.set_defaults(command=run_cube)
+    return parser
+
+
+def run_demo(args) -> int:
+    programme = load_programme(args.programme)
+    out = Path(args.out)
+    paths = {}
+    for country in programme.countries:
+        paths[country] = out / f"demo-{country}.sqlite"
+        counts = write_demo_country(paths[country], country, programme, args.seed,
+                                    args.scale)
+        print(f"{country}  {paths[country]}  " + ", ".join(
+            f"{count} {table}" for table, count in counts.items()))
+    (out / "sources.toml").write_text(sources_toml(paths), encoding="utf-8")
+    print(f"sources file: {out / 'sources.toml'} (synthetic demo data)")
+    return 0
+
+
+def run_sync(args) -> int:
+    programme = load_programme(args.programme)
+    path = sources_path(args.sources)
+    sources = load_sources(path, programme.countries)
+    for country in args.country or []:
+        if country not in sources:
+            raise SourcesError(f"{path}: no [countries.{country}] to sync; "
+                               f"the file has {', '.join(sources)}")
+    if args.country:
+        sources = {code: sources[code] for code in args.country}
+    engine = warehouse.warehouse_engine(args.warehouse)
+    started = time.perf_counter()
+    outcomes = sync_all(engine, sources, programme)
+    failed = [o.country for o in outcomes if not o.ok]
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} countries synced in "
+          f"{time.perf_counter() - started:.1f} s"
+          + (f"; failed: {', '.join(failed)} (last good snapshot kept)" if failed else ""))
+    return 1 if failed else 0
+
+
+def run_cube(args) -> int:
+    engine = warehouse.warehouse_engine(args.warehouse)
+    frame = warehouse.read_cells(engine)
+    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in frame.itertuples(index=False):
+            value = "" if row.value is None or row.value is _NA else int(row.value)
+            writer.writerow([row.country, row.site, row.period, row.indicator, row.sex,
+                             row.age_band, row.service, value, row.status])
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    import pandas as pd
+
+    _NA = pd.NA
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The regional warehouse (CONTRACT §6): protected aggregates only, never a child.
+
+Any SQLAlchemy database: a SQLite file by default, PostgreSQL for several workers. A
+country's snapshot is replaced in one transaction, so a reader sees the old or the new
+one, never a mix, and a failed sync leaves the last good one in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+DEFAULT_WAREHOUSE = "sqlite:///var/warehouse.sqlite"
+
+metadata = sa.MetaData()
+
+cells = sa.Table(
+    "cells",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("site", sa.String(64), primary_key=True),
+    sa.Column("period", sa.String(6), primary_key=True),
+    sa.Column("indicator", sa.String(64), primary_key=True),
+    sa.Column("sex", sa.String(3), primary_key=True),
+    sa.Column("age_band", sa.String(5), primary_key=True),
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=True),  # empty when suppressed
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Index("cells_by_indicator", "indicator", "period", "country"),
+)
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("site_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    # name, municipality and coordinates only where the location is public (§2)
+    sa.Column("name", sa.String(200)),
+    sa.Column("municipality", sa.String(200)),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("public_location", sa.Boolean, nullable=False),
+    sa.Column("opened_on", sa.String(10)),
+    sa.Column("closed_on", sa.String(10)),
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("country", sa.String(2), nullable=False, index=True),
+    sa.Column("method", sa.String(10), nullable=False),  # pull or import
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("status", sa.String(10), nullable=False),  # running, ok, failed
+    sa.Column("error", sa.Text),
+    sa.Column("rows", sa.Integer),
+    sa.Column("synthetic", sa.Boolean, nullable=False, default=False),
+    sa.Column("loader_version", sa.String(20)),
+)
+
+quality = sa.Table(
+    "quality",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("table_name", sa.String(20), primary_key=True),
+    sa.Column("rule", sa.String(40), primary_key=True),
+    sa.Column("rows", sa.Integer, nullable=False),
+)
+
+targets = sa.Table(
+    "targets",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("indicator", sa.String(64), primary_key=True),
+    sa.Column("year", sa.String(4), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("updated_by", sa.String(100)),
+    sa.Column("updated_at", sa.DateTime),
+)
+
+
+def warehouse_url(url: str | None = None) -> str:
+    return url or os.environ.get("DASHBOARD_WAREHOUSE_URL") or DEFAULT_WAREHOUSE
+
+
+def warehouse_engine(url: str | None = None) -> sa.Engine:
+    """An engine on the warehouse, its tables created if missing."""
+    url = sa.make_url(warehouse_url(url))
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    if url.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_wal)
+    metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_wal(dbapi_connection, _record) -> None:
+    # WAL: readers keep the old snapshot while a sync writes the new one.
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA busy_timeout=10000")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def start_run(engine: sa.Engine, country: str, method: str, synthetic: bool) -> int:
+    from data_loaders import __version__
+
+    with engine.begin() as connection:
+        result = connection.execute(sa.insert(sync_runs).values(
+            country=country, method=method, started_at=now(), status="running",
+            synthetic=synthetic, loader_version=__version__))
+        return result.inserted_primary_key[0]
+
+
+def fail_run(engine: sa.Engine, run_id: int, reason: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(sync_runs).where(sync_runs.c.id == run_id)
+            .values(finished_at=now(), status="failed", error=reason))
+
+
+def store_snapshot(
+    engine: sa.Engine,
+    run_id: int,
+    country: str,
+    published_cells: pd.DataFrame,
+    site_rows: list[dict],
+    quality_rows: list[dict],
+) -> None:
+    """Replace one country's snapshot in a single transaction and close its run."""
+    if "true_value" in published_cells:
+        raise ValueError("true values must never reach the warehouse")
+    cell_rows = [
+        {**row, "value": None if pd.isna(row["value"]) else int(row["value"])}
+        for row in published_cells.to_dict("records")
+    ]
+    with engine.begin() as connection:
+        for table in (cells, sites, quality):
+            connection.execute(sa.delete(table).where(table.c.country == country))
+        connection.execute(sa.insert(cells), cell_rows)
+        if site_rows:
+            connection.execute(sa.insert(sites), site_rows)
+        if quality_rows:
+            connection.execute(sa.insert(quality), quality_rows)
+        connection.execute(
+            sa.update(sync_runs).where(sync_runs.c.id == run_id)
+            .values(finished_at=now(), status="ok", rows=len(cell_rows)))
+
+
+def seed_targets(engine: sa.Engine, programme) -> int:
+    """Write the programme's demo targets where no target was set yet."""
+    with engine.begin() as connection:
+        existing = set(connection.execute(
+            sa.select(targets.c.country, targets.c.indicator, targets.c.year)))
+        rows = [
+            {"country": country, "indicator": code, "year": year,
+             "value": programme.target(code, country, year), "updated_by": "programme",
+             "updated_at": now()}
+            for country in programme.countries
+            for code in programme.indicators
+            for year in programme.years
+            if (country, code, year) not in existing
+        ]
+        if rows:
+            connection.execute(sa.insert(targets), rows)
+    return len(rows)
+
+
+def read_cells(engine: sa.Engine, country: str | None = None) -> pd.DataFrame:
+    query = sa.select(cells).order_by(*cells.primary_key.columns)
+    if country:
+        query = query.where(cells.c.country == country)
+    with engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    frame["value"] = frame["value"].astype("Int64")
+    return frame

@@ -1,0 +1,182 @@
+"""The map and the Bootstrap styling work with no internet access.
+
+A tiny Dash app using the repo's assets/ (vendored Bootstrap CSS, the GeoJSON shapes and
+plotly_geo_offline.js) is served on 127.0.0.1 and opened in headless Chromium. The page
+must draw all 7 programme countries (Kosovo as its own shape), ask nothing of any other
+host, log no console error, and get Bootstrap's CSS from the local asset.
+
+Chromium missing: skipped, unless CTRP_REQUIRE_ALL=1 (then it fails).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = REPO / "assets"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+
+PROGRAMME_ISO3 = ["BIH", "SRB", "MNE", "XKX", "ALB", "ROU", "BGR"]
+BOOTSTRAP_PRIMARY_BG = "rgb(13, 110, 253)"  # .btn-primary background in Bootstrap 5.3
+
+
+# --------------------------------------------------------------------------- helpers
+# Small on purpose: meant to move into a shared conftest later.
+
+
+def require_chromium() -> str:
+    """Path of the Chromium binary, or skip (fail when CTRP_REQUIRE_ALL=1).
+
+    Also needs the Python playwright package (it drives Debian's Chromium; no
+    `playwright install` is needed).
+    """
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "Python package playwright is not installed"
+    else:
+        if os.path.exists(CHROMIUM):
+            return CHROMIUM
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    if os.environ.get("CTRP_REQUIRE_ALL") == "1":
+        pytest.fail(reason + "; CTRP_REQUIRE_ALL=1 forbids skipping")
+    pytest.skip(reason)
+
+
+@contextmanager
+def serve_wsgi(wsgi_app) -> Iterator[str]:
+    """Serve a WSGI app on 127.0.0.1 (free port) in a daemon thread; yields its base URL."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):  # no access log in test output
+            pass
+
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextmanager
+def chromium_page(executable: str, viewport=(1280, 900)):
+    """A headless Chromium page from Python playwright (no downloaded browser needed)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            yield page
+        finally:
+            browser.close()
+
+
+def record_traffic(page) -> dict:
+    """Collect every request URL, response status, console error and page error of `page`."""
+    log = {"requests": [], "status": {}, "console_errors": [], "page_errors": [], "failed": []}
+    page.on("request", lambda req: log["requests"].append(req.url))
+    page.on("response", lambda resp: log["status"].__setitem__(resp.url, resp.status))
+    page.on("requestfailed", lambda req: log["failed"].append(f"{req.url} {req.failure}"))
+    page.on(
+        "console",
+        lambda msg: msg.type == "error" and log["console_errors"].append(f"{msg.text} @ {msg.location}"),
+    )
+    page.on("pageerror", lambda exc: log["page_errors"].append(str(exc)))
+    return log
+
+
+def build_map_app():
+    """The smallest app that uses the map the way the dashboard does."""
+    import dash
+    import plotly.graph_objects as go
+    from dash import dcc, html
+
+    fig = go.Figure(
+        go.Choropleth(
+            geojson="/assets/geo/countries.geojson",  # a URL: plotly fetches it once, no payload
+            locations=PROGRAMME_ISO3,
+            z=list(range(1, len(PROGRAMME_ISO3) + 1)),
+            featureidkey="id",
+        )
+    )
+    fig.update_layout(
+        geo=dict(
+            visible=False,
+            projection_type="mercator",
+            lonaxis_range=[15.5, 30.5],
+            lataxis_range=[39.3, 48.5],
+            fitbounds=False,
+        ),
+        margin=dict(l=0, r=0, t=0, b=0),
+        height=600,
+    )
+    app = dash.Dash(__name__, assets_folder=str(ASSETS))  # no external_stylesheets
+    app.layout = html.Div(
+        [
+            html.Button("Bootstrap?", id="probe-btn", className="btn btn-primary"),
+            dcc.Graph(id="map", figure=fig),
+        ]
+    )
+    return app
+
+
+# --------------------------------------------------------------------------- test
+
+
+@pytest.mark.browser
+def test_map_draws_offline_with_local_assets_only():
+    chromium = require_chromium()
+    app = build_map_app()
+    with serve_wsgi(app.server) as base, chromium_page(chromium) as page:
+        log = record_traffic(page)
+        page.goto(base + "/", wait_until="networkidle")
+        page.wait_for_function(
+            "document.querySelectorAll('#map path.choroplethlocation').length >= 7",
+            timeout=30_000,
+        )
+        page.wait_for_load_state("networkidle")
+
+        shapes = page.eval_on_selector_all(
+            "#map path.choroplethlocation",
+            """paths => paths.map(p => {
+                const b = p.getBBox();
+                return {d: (p.getAttribute('d') || '').length, w: b.width, h: b.height};
+            })""",
+        )
+        plot_area = page.eval_on_selector(
+            "#map .layer.bg rect", "r => { const b = r.getBBox(); return [b.width, b.height]; }"
+        )
+        btn_bg = page.eval_on_selector("#probe-btn", "b => getComputedStyle(b).backgroundColor")
+
+    # 7 countries drawn, each a real shape, none filling the whole map (a ring with the
+    # wrong winding order would cover the globe)
+    assert len(shapes) == 7, shapes
+    for s in shapes:
+        assert s["d"] > 50 and s["w"] > 1 and s["h"] > 1, s
+        assert s["w"] < 0.9 * plot_area[0] and s["h"] < 0.9 * plot_area[1], (s, plot_area)
+
+    # nothing from anywhere but this server
+    outside = [u for u in log["requests"] if not u.startswith("http://127.0.0.1:")]
+    assert outside == [], outside
+    assert log["failed"] == [], log["failed"]
+    assert log["console_errors"] == [], log["console_errors"]
+    assert log["page_errors"] == [], log["page_errors"]
+
+    # plotly asked for our GeoJSON, and the vendored Bootstrap CSS was served and applied
+    assert any("/assets/geo/countries.geojson" in u for u in log["requests"]), log["requests"]
+    css = [u for u in log["status"] if "/assets/vendor/bootstrap/bootstrap.min.css" in u]
+    assert css and all(log["status"][u] == 200 for u in css), log["status"]
+    assert btn_bg == BOOTSTRAP_PRIMARY_BG
