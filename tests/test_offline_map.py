@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -59,7 +59,9 @@ def serve_wsgi(wsgi_app) -> Iterator[str]:
         def log_request(self, *args, **kwargs):  # no access log in test output
             pass
 
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -76,23 +78,38 @@ def chromium_page(executable: str, viewport=(1280, 900)):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         try:
-            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            page = browser.new_page(
+                viewport={"width": viewport[0], "height": viewport[1]}
+            )
             yield page
         finally:
             browser.close()
 
 
 def record_traffic(page) -> dict:
-    """Collect every request URL, response status, console error and page error of `page`."""
-    log = {"requests": [], "status": {}, "console_errors": [], "page_errors": [], "failed": []}
+    """Record every request URL, response status, console error and page error."""
+    log = {
+        "requests": [],
+        "status": {},
+        "console_errors": [],
+        "page_errors": [],
+        "failed": [],
+    }
     page.on("request", lambda req: log["requests"].append(req.url))
     page.on("response", lambda resp: log["status"].__setitem__(resp.url, resp.status))
-    page.on("requestfailed", lambda req: log["failed"].append(f"{req.url} {req.failure}"))
+    page.on(
+        "requestfailed", lambda req: log["failed"].append(f"{req.url} {req.failure}")
+    )
     page.on(
         "console",
-        lambda msg: msg.type == "error" and log["console_errors"].append(f"{msg.text} @ {msg.location}"),
+        lambda msg: (
+            msg.type == "error"
+            and log["console_errors"].append(f"{msg.text} @ {msg.location}")
+        ),
     )
     page.on("pageerror", lambda exc: log["page_errors"].append(str(exc)))
     return log
@@ -113,14 +130,14 @@ def build_map_app():
         )
     )
     fig.update_layout(
-        geo=dict(
-            visible=False,
-            projection_type="mercator",
-            lonaxis_range=[15.5, 30.5],
-            lataxis_range=[39.3, 48.5],
-            fitbounds=False,
-        ),
-        margin=dict(l=0, r=0, t=0, b=0),
+        geo={
+            "visible": False,
+            "projection_type": "mercator",
+            "lonaxis_range": [15.5, 30.5],
+            "lataxis_range": [39.3, 48.5],
+            "fitbounds": False,
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
         height=600,
     )
     app = dash.Dash(__name__, assets_folder=str(ASSETS))  # no external_stylesheets
@@ -157,16 +174,20 @@ def test_map_draws_offline_with_local_assets_only():
             })""",
         )
         plot_area = page.eval_on_selector(
-            "#map .layer.bg rect", "r => { const b = r.getBBox(); return [b.width, b.height]; }"
+            "#map .layer.bg rect",
+            "r => { const b = r.getBBox(); return [b.width, b.height]; }",
         )
-        btn_bg = page.eval_on_selector("#probe-btn", "b => getComputedStyle(b).backgroundColor")
+        btn_bg = page.eval_on_selector(
+            "#probe-btn", "b => getComputedStyle(b).backgroundColor"
+        )
 
     # 7 countries drawn, each a real shape, none filling the whole map (a ring with the
     # wrong winding order would cover the globe)
     assert len(shapes) == 7, shapes
     for s in shapes:
         assert s["d"] > 50 and s["w"] > 1 and s["h"] > 1, s
-        assert s["w"] < 0.9 * plot_area[0] and s["h"] < 0.9 * plot_area[1], (s, plot_area)
+        width, height = plot_area
+        assert s["w"] < 0.9 * width and s["h"] < 0.9 * height, (s, plot_area)
 
     # nothing from anywhere but this server
     outside = [u for u in log["requests"] if not u.startswith("http://127.0.0.1:")]
@@ -176,7 +197,8 @@ def test_map_draws_offline_with_local_assets_only():
     assert log["page_errors"] == [], log["page_errors"]
 
     # plotly asked for our GeoJSON, and the vendored Bootstrap CSS was served and applied
-    assert any("/assets/geo/countries.geojson" in u for u in log["requests"]), log["requests"]
-    css = [u for u in log["status"] if "/assets/vendor/bootstrap/bootstrap.min.css" in u]
+    requests = log["requests"]
+    assert any("/assets/geo/countries.geojson" in u for u in requests), requests
+    css = [u for u in log["status"] if "/vendor/bootstrap/bootstrap.min.css" in u]
     assert css and all(log["status"][u] == 200 for u in css), log["status"]
     assert btn_bg == BOOTSTRAP_PRIMARY_BG
