@@ -1,4 +1,5 @@
-"""Everything that touches a country database: demo data, queries, protection, warehouse.
+"""Everything that touches a country database: demo data, queries, protection,
+warehouse.
 
 The dashboard never imports a country connection from here; it reads the warehouse.
 """

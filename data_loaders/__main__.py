@@ -12,14 +12,25 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from data_loaders import warehouse
-from data_loaders.demo import write_demo_country, sources_toml
+from data_loaders.demo import sources_toml, write_demo_country
 from data_loaders.programme import ProgrammeError, load_programme
 from data_loaders.sources import SourcesError, load_sources, sources_path
 from data_loaders.sync import sync_all
 
-CSV_COLUMNS = ("country", "site", "period", "indicator", "sex", "age_band", "service",
-               "value", "status")
+CSV_COLUMNS = (
+    "country",
+    "site",
+    "period",
+    "indicator",
+    "sex",
+    "age_band",
+    "service",
+    "value",
+    "status",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m data_loaders", description=__doc__)
-    parser.add_argument("--programme", help="programme file (default: DASHBOARD_PROGRAMME "
-                        "or the CTRP III file)")
+    parser.add_argument(
+        "--programme",
+        help="programme file (default: DASHBOARD_PROGRAMME or the CTRP III file)",
+    )
     commands = parser.add_subparsers(required=True, metavar="command")
 
     demo = commands.add_parser("demo", help="write synthetic demo country databases")
@@ -45,12 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(command=run_demo)
 
     sync = commands.add_parser("sync", help="pull, protect and store each country")
-    sync.add_argument("--sources", help="sources file (default DASHBOARD_SOURCES or "
-                      "var/demo/sources.toml)")
-    sync.add_argument("--warehouse", help="warehouse URL (default "
-                      "DASHBOARD_WAREHOUSE_URL or sqlite:///var/warehouse.sqlite)")
-    sync.add_argument("--country", action="append", help="only this country "
-                      "(repeatable)")
+    sync.add_argument(
+        "--sources",
+        help="sources file (default DASHBOARD_SOURCES or var/demo/sources.toml)",
+    )
+    sync.add_argument(
+        "--warehouse",
+        help="warehouse URL (default "
+        "DASHBOARD_WAREHOUSE_URL or sqlite:///var/warehouse.sqlite)",
+    )
+    sync.add_argument(
+        "--country", action="append", help="only this country (repeatable)"
+    )
     sync.set_defaults(command=run_sync)
 
     cube = commands.add_parser("cube", help="the published cells as CSV")
@@ -66,10 +85,13 @@ def run_demo(args) -> int:
     paths = {}
     for country in programme.countries:
         paths[country] = out / f"demo-{country}.sqlite"
-        counts = write_demo_country(paths[country], country, programme, args.seed,
-                                    args.scale)
-        print(f"{country}  {paths[country]}  " + ", ".join(
-            f"{count} {table}" for table, count in counts.items()))
+        counts = write_demo_country(
+            paths[country], country, programme, args.seed, args.scale
+        )
+        print(
+            f"{country}  {paths[country]}  "
+            + ", ".join(f"{count} {table}" for table, count in counts.items())
+        )
     (out / "sources.toml").write_text(sources_toml(paths), encoding="utf-8")
     print(f"sources file: {out / 'sources.toml'} (synthetic demo data)")
     return 0
@@ -81,39 +103,55 @@ def run_sync(args) -> int:
     sources = load_sources(path, programme.countries)
     for country in args.country or []:
         if country not in sources:
-            raise SourcesError(f"{path}: no [countries.{country}] to sync; "
-                               f"the file has {', '.join(sources)}")
+            raise SourcesError(
+                f"{path}: no [countries.{country}] to sync; "
+                f"the file has {', '.join(sources)}"
+            )
     if args.country:
         sources = {code: sources[code] for code in args.country}
     engine = warehouse.warehouse_engine(args.warehouse)
     started = time.perf_counter()
     outcomes = sync_all(engine, sources, programme)
     failed = [o.country for o in outcomes if not o.ok]
-    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} countries synced in "
-          f"{time.perf_counter() - started:.1f} s"
-          + (f"; failed: {', '.join(failed)} (last good snapshot kept)" if failed else ""))
+    print(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} countries synced in "
+        f"{time.perf_counter() - started:.1f} s"
+        + (f"; failed: {', '.join(failed)} (last good snapshot kept)" if failed else "")
+    )
     return 1 if failed else 0
 
 
 def run_cube(args) -> int:
     engine = warehouse.warehouse_engine(args.warehouse)
     frame = warehouse.read_cells(engine)
-    out = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
-    try:
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(CSV_COLUMNS)
-        for row in frame.itertuples(index=False):
-            value = "" if row.value is None or row.value is _NA else int(row.value)
-            writer.writerow([row.country, row.site, row.period, row.indicator, row.sex,
-                             row.age_band, row.service, value, row.status])
-    finally:
-        if args.out:
-            out.close()
+    if not args.out:
+        _write_cube(frame, sys.stdout)
+        return 0
+    with open(args.out, "w", newline="", encoding="utf-8") as out:
+        _write_cube(frame, out)
     return 0
 
 
-if __name__ == "__main__":
-    import pandas as pd
+def _write_cube(frame: pd.DataFrame, out) -> None:
+    """CONTRACT §8: RFC 4180 CSV, empty value when suppressed."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in frame.itertuples(index=False):
+        value = "" if pd.isna(row.value) else int(row.value)
+        writer.writerow(
+            [
+                row.country,
+                row.site,
+                row.period,
+                row.indicator,
+                row.sex,
+                row.age_band,
+                row.service,
+                value,
+                row.status,
+            ]
+        )
 
-    _NA = pd.NA
+
+if __name__ == "__main__":
     sys.exit(main())

@@ -65,7 +65,9 @@ def _with_period(grain: pd.DataFrame, level: str) -> pd.DataFrame:
 
 
 def _periods(programme: Programme, level: str) -> tuple[str, ...]:
-    return {"quarter": programme.quarters, "year": programme.years, "all": (ALL,)}[level]
+    return {"quarter": programme.quarters, "year": programme.years, "all": (ALL,)}[
+        level
+    ]
 
 
 def _dense(
@@ -81,8 +83,11 @@ def _dense(
     if sums is None:
         dense = pd.Series(0, index=index, name="value")
     else:
-        sums.index = sums.index if len(keys) > 1 else pd.MultiIndex.from_arrays(
-            [sums.index], names=keys)
+        sums.index = (
+            sums.index
+            if len(keys) > 1
+            else pd.MultiIndex.from_arrays([sums.index], names=keys)
+        )
         dense = sums.reindex(index, fill_value=0)
     frame = dense.reset_index()
     for dimension in ("site", "sex", "age_band", "service"):
@@ -126,8 +131,11 @@ def _distinct_cells(connection, clean, indicator, site_ids) -> pd.DataFrame:
         for by_site in (False, True):
             query = queries.distinct_children_query(clean, indicator, level, by_site)
             grain = _with_period(_read(connection, query), level)
-            breakdowns = [("site",)] if by_site else [
-                d for d in _breakdowns(indicator) if "site" not in d]
+            breakdowns = (
+                [("site",)]
+                if by_site
+                else [d for d in _breakdowns(indicator) if "site" not in d]
+            )
             frames += [_dense(grain, dims, values) for dims in breakdowns]
     cells = pd.concat(frames, ignore_index=True)
     cells["indicator"] = indicator.code
@@ -143,7 +151,5 @@ def _activity_cells(connection, clean, site_ids) -> pd.DataFrame:
         own = grain[grain["indicator"] == indicator.code].drop(columns="indicator")
         # Country-level rows (no site) count in ALL only: not a site of their own.
         own = own.assign(site=own["site"].fillna(""))
-        frames.append(
-            _additive_cells(own, indicator, clean.programme, site_ids)
-        )
+        frames.append(_additive_cells(own, indicator, clean.programme, site_ids))
     return pd.concat(frames, ignore_index=True)

@@ -123,7 +123,9 @@ def load_programme(path: str | os.PathLike | None = None) -> Programme:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ProgrammeError(f"{path}: cannot read the programme file: {error}") from None
+        raise ProgrammeError(
+            f"{path}: cannot read the programme file: {error}"
+        ) from None
     try:
         return _build(raw)
     except (KeyError, TypeError, ValueError) as error:

@@ -72,8 +72,11 @@ class CleanSource:
 
     def child_rules(self) -> dict[str, sa.ColumnElement]:
         children = self.raw["children"]
-        return {"duplicate_id": exact(children.c.child_id).in_(
-            _duplicated(children, "child_id"))}
+        return {
+            "duplicate_id": exact(children.c.child_id).in_(
+                _duplicated(children, "child_id")
+            )
+        }
 
     def _children(self) -> sa.Subquery:
         children = self.raw["children"]
@@ -87,11 +90,15 @@ class CleanSource:
             sa.select(
                 exact(children.c.child_id).label("child_id"),
                 code_or(children.c.sex, ("F", "M"), "U").label("sex"),
-                sa.case((usable_birth_year, sa.cast(birth_year, sa.Integer)),
-                        else_=sa.null()).label("birth_year"),
+                sa.case(
+                    (usable_birth_year, sa.cast(birth_year, sa.Integer)),
+                    else_=sa.null(),
+                ).label("birth_year"),
             )
-            .where(children.c.child_id.is_not(None),
-                   sa.not_(sa.or_(*self.child_rules().values())))
+            .where(
+                children.c.child_id.is_not(None),
+                sa.not_(sa.or_(*self.child_rules().values())),
+            )
             .subquery("clean_children")
         )
 
@@ -101,23 +108,28 @@ class CleanSource:
         event_day = day(events.c[EVENT_DATE[table]])
         rules = {
             "duplicate_id": exact(events.c[EVENT_ID[table]]).in_(
-                _duplicated(events, EVENT_ID[table])),
+                _duplicated(events, EVENT_ID[table])
+            ),
             "dangling_child_id": sa.or_(
                 events.c.child_id.is_(None),
-                exact(events.c.child_id).not_in(sa.select(self.children.c.child_id))),
+                exact(events.c.child_id).not_in(sa.select(self.children.c.child_id)),
+            ),
             "dangling_site_id": sa.or_(
                 events.c.site_id.is_(None),
-                exact(events.c.site_id).not_in(self._site_ids())),
+                exact(events.c.site_id).not_in(self._site_ids()),
+            ),
             "date_outside_period": sa.or_(
-                event_day.is_(None), event_day < self.start, event_day > self.end),
+                event_day.is_(None), event_day < self.start, event_day > self.end
+            ),
         }
         if table == "referrals":
             rules["invalid_direction"] = sa.not_(
-                exact(events.c.direction).in_(("in", "out")))
+                exact(events.c.direction).in_(("in", "out"))
+            )
         return rules
 
     def events(self, table: str) -> sa.Subquery:
-        """Kept rows of contacts or referrals, joined to their child, codes normalised."""
+        """Kept contacts or referrals, joined to their child, codes normalised."""
         events = self.raw[table]
         event_day = day(events.c[EVENT_DATE[table]])
         year = year_of(event_day)
@@ -130,8 +142,9 @@ class CleanSource:
             _age_band(year - self.children.c.birth_year).label("age_band"),
         ]
         if table == "contacts":
-            columns.append(code_or(events.c.activity, ACTIVITIES, "other")
-                           .label("activity"))
+            columns.append(
+                code_or(events.c.activity, ACTIVITIES, "other").label("activity")
+            )
         else:
             columns += [
                 exact(events.c.direction).label("direction"),
@@ -140,8 +153,11 @@ class CleanSource:
             ]
         return (
             sa.select(*columns)
-            .join_from(events, self.children,
-                       exact(events.c.child_id) == self.children.c.child_id)
+            .join_from(
+                events,
+                self.children,
+                exact(events.c.child_id) == self.children.c.child_id,
+            )
             .where(sa.not_(sa.or_(*self.event_rules(table).values())))
             .subquery(f"clean_{table}")
         )
@@ -149,27 +165,45 @@ class CleanSource:
     def activity_rules(self) -> dict[str, sa.ColumnElement]:
         activities = self.raw["activities"]
         activity_day = day(activities.c.activity_date)
-        codes = {i.code: i.objective for i in self.programme.indicators.values()
-                 if i.source == "activities"}
+        codes = {
+            i.code: i.objective
+            for i in self.programme.indicators.values()
+            if i.source == "activities"
+        }
         known = exact(activities.c.indicator).in_(tuple(codes))
         return {
             "duplicate_id": exact(activities.c.activity_id).in_(
-                _duplicated(activities, "activity_id")),
+                _duplicated(activities, "activity_id")
+            ),
             "dangling_site_id": sa.and_(
                 activities.c.site_id.is_not(None),
-                exact(activities.c.site_id).not_in(self._site_ids())),
+                exact(activities.c.site_id).not_in(self._site_ids()),
+            ),
             "date_outside_period": sa.or_(
-                activity_day.is_(None), activity_day < self.start,
-                activity_day > self.end),
+                activity_day.is_(None),
+                activity_day < self.start,
+                activity_day > self.end,
+            ),
             "unknown_indicator": sa.not_(known),
-            "objective_mismatch": sa.and_(known, sa.not_(sa.or_(*(
-                sa.and_(exact(activities.c.indicator) == code,
-                        activities.c.objective == objective)
-                for code, objective in codes.items())))),
+            "objective_mismatch": sa.and_(
+                known,
+                sa.not_(
+                    sa.or_(
+                        *(
+                            sa.and_(
+                                exact(activities.c.indicator) == code,
+                                activities.c.objective == objective,
+                            )
+                            for code, objective in codes.items()
+                        )
+                    )
+                ),
+            ),
             "invalid_quantity": sa.or_(
                 activities.c.quantity.is_(None),
                 sa.not_(whole_number(activities.c.quantity)),
-                activities.c.quantity < 0),
+                activities.c.quantity < 0,
+            ),
         }
 
     def activities(self) -> sa.Subquery:
@@ -204,15 +238,23 @@ def _age_band(age) -> sa.ColumnElement:
 
 
 def _filtered(events: sa.Subquery, indicator: Indicator) -> list[sa.ColumnElement]:
-    return [events.c[column].in_(values) for column, values in indicator.filters.items()]
+    return [
+        events.c[column].in_(values) for column, values in indicator.filters.items()
+    ]
 
 
 def rows_query(clean: CleanSource, indicator: Indicator) -> sa.Select:
     """Row counts at the finest grain; every coarser cell is a sum of these."""
     events = clean.events(indicator.source)
     service = events.c.agency if indicator.services else sa.literal(ALL)
-    keys = [events.c.site_id, events.c.year, events.c.quarter, events.c.sex,
-            events.c.age_band, service.label("service")]
+    keys = [
+        events.c.site_id,
+        events.c.year,
+        events.c.quarter,
+        events.c.sex,
+        events.c.age_band,
+        service.label("service"),
+    ]
     return (
         sa.select(*keys, sa.func.count().label("value"))
         .where(*_filtered(events, indicator))
@@ -237,8 +279,12 @@ def distinct_children_query(
     }[period_level]
     site = [events.c.site_id] if by_site else [sa.literal(ALL).label("site_id")]
     per_child = (
-        sa.select(events.c.child_id, *period, *site,
-                  sa.func.min(events.c.year).label("first_year"))
+        sa.select(
+            events.c.child_id,
+            *period,
+            *site,
+            sa.func.min(events.c.year).label("first_year"),
+        )
         .where(*_filtered(events, indicator))
         .group_by(events.c.child_id, *_group_columns(period + site))
     )
@@ -246,8 +292,13 @@ def distinct_children_query(
         per_child = per_child.having(sa.func.count() >= indicator.min_contacts)
     per_child = per_child.subquery("per_child")
     children = clean.children
-    keys = [per_child.c.site_id, per_child.c.year, per_child.c.quarter, children.c.sex,
-            _age_band(per_child.c.first_year - children.c.birth_year).label("age_band")]
+    keys = [
+        per_child.c.site_id,
+        per_child.c.year,
+        per_child.c.quarter,
+        children.c.sex,
+        _age_band(per_child.c.first_year - children.c.birth_year).label("age_band"),
+    ]
     return (
         sa.select(*keys, sa.func.count().label("value"))
         .join_from(per_child, children, per_child.c.child_id == children.c.child_id)
@@ -258,13 +309,12 @@ def distinct_children_query(
 def _group_columns(columns) -> list:
     """Literal placeholders group nothing; only real columns go in GROUP BY."""
     return [
-        c for c in columns
-        if not isinstance(getattr(c, "element", c), sa.BindParameter)
+        c for c in columns if not isinstance(getattr(c, "element", c), sa.BindParameter)
     ]
 
 
 def activities_query(clean: CleanSource) -> sa.Select:
-    """Sums of activity quantities per site (NULL: country level), quarter, indicator."""
+    """Activity quantities per site (NULL: country level), quarter, indicator."""
     rows = clean.activities()
     keys = [rows.c.site_id, rows.c.year, rows.c.quarter, rows.c.indicator]
     return sa.select(*keys, sa.func.sum(rows.c.quantity).label("value")).group_by(*keys)
@@ -283,33 +333,64 @@ def quality_query(clean: CleanSource) -> sa.Select:
         checks.append(("children", rule, clean.raw["children"], condition))
     children = clean.raw["children"]
     checks += [
-        ("children", "sex_unknown_code", children,
-         sa.and_(children.c.sex.is_not(None),
-                 sa.not_(exact(children.c.sex).in_(("F", "M"))))),
-        ("children", "birth_year_unusable", children,
-         sa.or_(children.c.birth_year.is_(None),
+        (
+            "children",
+            "sex_unknown_code",
+            children,
+            sa.and_(
+                children.c.sex.is_not(None),
+                sa.not_(exact(children.c.sex).in_(("F", "M"))),
+            ),
+        ),
+        (
+            "children",
+            "birth_year_unusable",
+            children,
+            sa.or_(
+                children.c.birth_year.is_(None),
                 sa.not_(whole_number(children.c.birth_year)),
-                children.c.birth_year > int(clean.programme.years[-1]))),
+                children.c.birth_year > int(clean.programme.years[-1]),
+            ),
+        ),
     ]
     for table in ("contacts", "referrals"):
         for rule, condition in clean.event_rules(table).items():
             checks.append((table, rule, clean.raw[table], condition))
     raw = clean.raw
     checks += [
-        ("contacts", "activity_unknown_code", raw["contacts"],
-         sa.not_(exact(raw["contacts"].c.activity).in_(ACTIVITIES))),
-        ("referrals", "agency_unknown_code", raw["referrals"],
-         sa.not_(exact(raw["referrals"].c.agency).in_(AGENCIES))),
-        ("referrals", "outcome_unknown_code", raw["referrals"],
-         sa.and_(raw["referrals"].c.outcome.is_not(None),
-                 sa.not_(exact(raw["referrals"].c.outcome).in_(OUTCOMES)))),
+        (
+            "contacts",
+            "activity_unknown_code",
+            raw["contacts"],
+            sa.not_(exact(raw["contacts"].c.activity).in_(ACTIVITIES)),
+        ),
+        (
+            "referrals",
+            "agency_unknown_code",
+            raw["referrals"],
+            sa.not_(exact(raw["referrals"].c.agency).in_(AGENCIES)),
+        ),
+        (
+            "referrals",
+            "outcome_unknown_code",
+            raw["referrals"],
+            sa.and_(
+                raw["referrals"].c.outcome.is_not(None),
+                sa.not_(exact(raw["referrals"].c.outcome).in_(OUTCOMES)),
+            ),
+        ),
     ]
     for rule, condition in clean.activity_rules().items():
         checks.append(("activities", rule, raw["activities"], condition))
-    return sa.union_all(*(
-        sa.select(sa.literal(table).label("table_name"), sa.literal(rule).label("rule"),
-                  sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-                  .label("rows"))
-        .select_from(source)
-        for table, rule, source, condition in checks
-    ))
+    return sa.union_all(
+        *(
+            sa.select(
+                sa.literal(table).label("table_name"),
+                sa.literal(rule).label("rule"),
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((condition, 1), else_=0)), 0
+                ).label("rows"),
+            ).select_from(source)
+            for table, rule, source, condition in checks
+        )
+    )

@@ -51,25 +51,31 @@ def _site_rows(connection: sa.Connection, clean, country: str) -> list[dict]:
     for site in connection.execute(queries.sites_query(clean)).mappings():
         public = str(site["public_location"]).strip().lower() in TRUE_VALUES
         kind = site["kind"] if site["kind"] in SITE_KINDS else "other"
-        rows.append({
-            "country": country,
-            "site_id": site["site_id"],
-            "kind": kind,
-            "name": site["name"] if public else None,
-            "municipality": site["municipality"] if public else None,
-            "latitude": _number(site["latitude"]) if public else None,
-            "longitude": _number(site["longitude"]) if public else None,
-            "public_location": public,
-            "opened_on": _text_date(site["opened_on"]),
-            "closed_on": _text_date(site["closed_on"]),
-        })
+        rows.append(
+            {
+                "country": country,
+                "site_id": site["site_id"],
+                "kind": kind,
+                "name": site["name"] if public else None,
+                "municipality": site["municipality"] if public else None,
+                "latitude": _number(site["latitude"]) if public else None,
+                "longitude": _number(site["longitude"]) if public else None,
+                "public_location": public,
+                "opened_on": _text_date(site["opened_on"]),
+                "closed_on": _text_date(site["closed_on"]),
+            }
+        )
     return sorted(rows, key=lambda row: row["site_id"])
 
 
 def _quality_rows(connection: sa.Connection, clean, country: str) -> list[dict]:
     return [
-        {"country": country, "table_name": row.table_name, "rule": row.rule,
-         "rows": int(row.rows)}
+        {
+            "country": country,
+            "table_name": row.table_name,
+            "rule": row.rule,
+            "rows": int(row.rows),
+        }
         for row in connection.execute(queries.quality_query(clean))
     ]
 

@@ -1,4 +1,5 @@
-"""The sources file (CONTRACT §8a): where each country's database is and how it names things.
+"""The sources file (CONTRACT §8a): where each country's database is and how it
+names things.
 
 A country's tables and columns may be renamed; here they are mapped back to the contract
 names, so every query speaks the contract and nothing else.
@@ -22,7 +23,7 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class SourcesError(ValueError):
-    """The sources file is unusable; the message names the file, the country, the fix."""
+    """Unusable sources file; the message names the file, the country, the fix."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _source(path: Path, code: str, spec: dict, known_countries) -> Source:
             f"{where}: unknown country; use one of {', '.join(known_countries)}"
         )
     if "url" not in spec:
-        raise SourcesError(f"{where}: no url; add url = \"<SQLAlchemy URL>\"")
+        raise SourcesError(f'{where}: no url; add url = "<SQLAlchemy URL>"')
     url = _expand(where, str(spec["url"]))
     try:
         sa.make_url(url)
@@ -92,7 +93,9 @@ def _source(path: Path, code: str, spec: dict, known_countries) -> Source:
     timeout = spec.get("timeout_seconds", DEFAULT_TIMEOUT)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise SourcesError(f"{where}: timeout_seconds must be a positive number")
-    return Source(code, url, float(timeout), tables, columns, bool(spec.get("synthetic")))
+    return Source(
+        code, url, float(timeout), tables, columns, bool(spec.get("synthetic"))
+    )
 
 
 def _expand(where: str, url: str) -> str:

@@ -30,8 +30,14 @@ def sync_country(engine: sa.Engine, source: Source, programme: Programme) -> Out
     run_id = warehouse.start_run(engine, source.country, "pull", source.synthetic)
     try:
         snapshot = take_snapshot(source, programme)
-        warehouse.store_snapshot(engine, run_id, source.country, snapshot.cells,
-                                 snapshot.sites, snapshot.quality)
+        warehouse.store_snapshot(
+            engine,
+            run_id,
+            source.country,
+            snapshot.cells,
+            snapshot.sites,
+            snapshot.quality,
+        )
     except Exception as error:  # one country's failure must not stop the others
         reason = describe_failure(error)
         log.exception("sync of %s failed", source.country)
@@ -39,8 +45,10 @@ def sync_country(engine: sa.Engine, source: Source, programme: Programme) -> Out
         return Outcome(source.country, False, reason, time.perf_counter() - started)
     seconds = time.perf_counter() - started
     suppressed = int((snapshot.cells["status"] == "suppressed").sum())
-    message = (f"{len(snapshot.cells)} cells ({suppressed} suppressed), "
-               f"{len(snapshot.sites)} sites")
+    message = (
+        f"{len(snapshot.cells)} cells ({suppressed} suppressed), "
+        f"{len(snapshot.sites)} sites"
+    )
     return Outcome(source.country, True, message, seconds)
 
 
@@ -58,6 +66,9 @@ def sync_all(
     for source in sources.values():
         outcome = sync_country(engine, source, programme)
         status = "ok" if outcome.ok else "FAILED"
-        echo(f"{outcome.country}  {status:6}  {outcome.seconds:6.1f} s  {outcome.message}")
+        echo(
+            f"{outcome.country}  {status:6}  {outcome.seconds:6.1f} s  "
+            f"{outcome.message}"
+        )
         outcomes.append(outcome)
     return outcomes

@@ -115,17 +115,26 @@ def start_run(engine: sa.Engine, country: str, method: str, synthetic: bool) -> 
     from data_loaders import __version__
 
     with engine.begin() as connection:
-        result = connection.execute(sa.insert(sync_runs).values(
-            country=country, method=method, started_at=now(), status="running",
-            synthetic=synthetic, loader_version=__version__))
+        result = connection.execute(
+            sa.insert(sync_runs).values(
+                country=country,
+                method=method,
+                started_at=now(),
+                status="running",
+                synthetic=synthetic,
+                loader_version=__version__,
+            )
+        )
         return result.inserted_primary_key[0]
 
 
 def fail_run(engine: sa.Engine, run_id: int, reason: str) -> None:
     with engine.begin() as connection:
         connection.execute(
-            sa.update(sync_runs).where(sync_runs.c.id == run_id)
-            .values(finished_at=now(), status="failed", error=reason))
+            sa.update(sync_runs)
+            .where(sync_runs.c.id == run_id)
+            .values(finished_at=now(), status="failed", error=reason)
+        )
 
 
 def store_snapshot(
@@ -152,19 +161,29 @@ def store_snapshot(
         if quality_rows:
             connection.execute(sa.insert(quality), quality_rows)
         connection.execute(
-            sa.update(sync_runs).where(sync_runs.c.id == run_id)
-            .values(finished_at=now(), status="ok", rows=len(cell_rows)))
+            sa.update(sync_runs)
+            .where(sync_runs.c.id == run_id)
+            .values(finished_at=now(), status="ok", rows=len(cell_rows))
+        )
 
 
 def seed_targets(engine: sa.Engine, programme) -> int:
     """Write the programme's demo targets where no target was set yet."""
     with engine.begin() as connection:
-        existing = set(connection.execute(
-            sa.select(targets.c.country, targets.c.indicator, targets.c.year)))
+        existing = set(
+            connection.execute(
+                sa.select(targets.c.country, targets.c.indicator, targets.c.year)
+            )
+        )
         rows = [
-            {"country": country, "indicator": code, "year": year,
-             "value": programme.target(code, country, year), "updated_by": "programme",
-             "updated_at": now()}
+            {
+                "country": country,
+                "indicator": code,
+                "year": year,
+                "value": programme.target(code, country, year),
+                "updated_by": "programme",
+                "updated_at": now(),
+            }
             for country in programme.countries
             for code in programme.indicators
             for year in programme.years

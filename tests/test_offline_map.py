@@ -10,109 +10,17 @@ Chromium missing: skipped, unless CTRP_REQUIRE_ALL=1 (then it fails).
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import chromium_page, serve_wsgi
+
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "assets"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 PROGRAMME_ISO3 = ["BIH", "SRB", "MNE", "XKX", "ALB", "ROU", "BGR"]
 BOOTSTRAP_PRIMARY_BG = "rgb(13, 110, 253)"  # .btn-primary background in Bootstrap 5.3
-
-
-# --------------------------------------------------------------------------- helpers
-# Small on purpose: meant to move into a shared conftest later.
-
-
-def require_chromium() -> str:
-    """Path of the Chromium binary, or skip (fail when CTRP_REQUIRE_ALL=1).
-
-    Also needs the Python playwright package (it drives Debian's Chromium; no
-    `playwright install` is needed).
-    """
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "Python package playwright is not installed"
-    else:
-        if os.path.exists(CHROMIUM):
-            return CHROMIUM
-        reason = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
-    if os.environ.get("CTRP_REQUIRE_ALL") == "1":
-        pytest.fail(reason + "; CTRP_REQUIRE_ALL=1 forbids skipping")
-    pytest.skip(reason)
-
-
-@contextmanager
-def serve_wsgi(wsgi_app) -> Iterator[str]:
-    """Serve a WSGI app on 127.0.0.1 (free port) in a daemon thread; yields its base URL."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):  # no access log in test output
-            pass
-
-    server = make_server(
-        "127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-@contextmanager
-def chromium_page(executable: str, viewport=(1280, 900)):
-    """A headless Chromium page from Python playwright (no downloaded browser needed)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(
-                viewport={"width": viewport[0], "height": viewport[1]}
-            )
-            yield page
-        finally:
-            browser.close()
-
-
-def record_traffic(page) -> dict:
-    """Record every request URL, response status, console error and page error."""
-    log = {
-        "requests": [],
-        "status": {},
-        "console_errors": [],
-        "page_errors": [],
-        "failed": [],
-    }
-    page.on("request", lambda req: log["requests"].append(req.url))
-    page.on("response", lambda resp: log["status"].__setitem__(resp.url, resp.status))
-    page.on(
-        "requestfailed", lambda req: log["failed"].append(f"{req.url} {req.failure}")
-    )
-    page.on(
-        "console",
-        lambda msg: (
-            msg.type == "error"
-            and log["console_errors"].append(f"{msg.text} @ {msg.location}")
-        ),
-    )
-    page.on("pageerror", lambda exc: log["page_errors"].append(str(exc)))
-    return log
 
 
 def build_map_app():
@@ -155,10 +63,9 @@ def build_map_app():
 
 @pytest.mark.browser
 def test_map_draws_offline_with_local_assets_only():
-    chromium = require_chromium()
     app = build_map_app()
-    with serve_wsgi(app.server) as base, chromium_page(chromium) as page:
-        log = record_traffic(page)
+    with serve_wsgi(app.server) as base, chromium_page() as page:
+        log = page.log
         page.goto(base + "/", wait_until="networkidle")
         page.wait_for_function(
             "document.querySelectorAll('#map path.choroplethlocation').length >= 7",

@@ -1,0 +1,60 @@
+"""The CTRP III regional dashboard: builds the Dash app and exposes `server` for WSGI.
+
+`python app.py` serves it on HOST:PORT; a WSGI server imports `app:server`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import dash
+
+from dashboard import data, settings
+from dashboard.components import shell
+from data_loaders.programme import load_programme
+from data_loaders.warehouse import warehouse_engine
+
+
+def create_app(overrides: dict | None = None) -> dash.Dash:
+    """A dashboard on the warehouse named by the settings (`overrides` win)."""
+
+    def value(name):
+        return settings.setting(name, overrides)
+
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="dashboard/pages",
+        title="CTRP III regional dashboard",
+        external_stylesheets=[],  # Bootstrap is vendored in assets/: no CDN
+        serve_locally=True,  # plotly.js from the package, not from a CDN
+        suppress_callback_exceptions=False,
+    )
+    programme = load_programme(value("DASHBOARD_PROGRAMME") or None)
+    engine = warehouse_engine(value("DASHBOARD_WAREHOUSE_URL"))
+    app.server.extensions[data.EXTENSION] = data.Warehouse(engine, programme)
+    app.layout = lambda: shell(programme)
+    # Claim the page callbacks now: Dash hands global callbacks to the first app that
+    # serves a request, and tests build several apps in one process.
+    app._setup_server()
+    return app
+
+
+@functools.cache
+def _default_app() -> dash.Dash:
+    return create_app()
+
+
+def __getattr__(name: str):
+    # Built on first use, so importing create_app opens no warehouse.
+    if name == "app":
+        return _default_app()
+    if name == "server":
+        return _default_app().server
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    _default_app().run(
+        host=settings.setting("HOST"), port=int(settings.setting("PORT")), debug=False
+    )

@@ -1,0 +1,1 @@
+"""The web app: settings, data access to the warehouse, figures, components, pages."""
