@@ -1,4 +1,4 @@
-"""Command line of the loader (CONTRACT §7): demo, sync, cube.
+"""Command line of the loader (CONTRACT §7): demo, sync, cube, audit.
 
 Exit codes: 0 done, 1 some work failed (the rest stored), 2 bad configuration.
 """
@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     cube.add_argument("--warehouse", help="warehouse URL")
     cube.add_argument("--out", help="file (default: standard output)")
     cube.set_defaults(command=run_cube)
+
+    audit = commands.add_parser(
+        "audit", help="check that no suppressed cell can be narrowed down (§5)"
+    )
+    audit.add_argument("--warehouse", help="warehouse URL")
+    audit.set_defaults(command=run_audit)
     return parser
 
 
@@ -130,6 +136,29 @@ def run_cube(args) -> int:
     with open(args.out, "w", newline="", encoding="utf-8") as out:
         _write_cube(frame, out)
     return 0
+
+
+def run_audit(args) -> int:
+    from data_loaders.protection import audit_cells
+
+    programme = load_programme(args.programme)
+    engine = warehouse.warehouse_engine(args.warehouse)
+    cells = warehouse.read_cells(engine)
+    started = time.perf_counter()
+    violations = audit_cells(cells, programme)
+    suppressed = int((cells["status"] == "suppressed").sum())
+    for country, v in violations:
+        high = "unbounded" if v.high is None else f"{v.high:g}"
+        print(
+            f"VIOLATION {country} {v.indicator} {v.period} site={v.site} sex={v.sex} "
+            f"age={v.age_band} service={v.service}: between {v.low:g} and {high}"
+        )
+    print(
+        f"audited {len(cells)} cells ({suppressed} suppressed) of "
+        f"{cells['country'].nunique()} countries in {time.perf_counter() - started:.1f}"
+        f" s: {len(violations)} violations"
+    )
+    return 1 if violations else 0
 
 
 def _write_cube(frame: pd.DataFrame, out) -> None:
