@@ -84,6 +84,59 @@ targets = sa.Table(
     sa.Column("updated_at", sa.DateTime),
 )
 
+# Accounts and the audit log (CONTRACT §6, §10), written by dashboard.users,
+# dashboard.audit and data_loaders.audit_log. A password is kept only as its Argon2id
+# hash.
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("countries", sa.String(200), nullable=False, default=""),  # "BA RS"
+    # bumped by logout, passwd and remove: every session issued before ends at once
+    sa.Column("session_epoch", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("last_login_at", sa.DateTime),
+)
+
+# Append-only: who, when, what, scope, outcome; never a figure.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),  # account, "-" or "cli:<user>"
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("scope", sa.String(200), nullable=False),
+    sa.Column("outcome", sa.String(12), nullable=False),
+)
+for _statement in (
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+):
+    sa.event.listen(
+        audit_log, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite")
+    )
+for _statement in (
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+):
+    sa.event.listen(
+        audit_log, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql")
+    )
+
 
 def warehouse_url(url: str | None = None) -> str:
     return url or os.environ.get("DASHBOARD_WAREHOUSE_URL") or DEFAULT_WAREHOUSE
