@@ -77,6 +77,10 @@ class Programme:
     derived: dict[str, dict]
     targets_per_year: dict[str, float]
     country_weight: dict[str, float]
+    # The logframe's baseline: each indicator's value in the year before the
+    # programme, for a country of reference size (scaled by country_weight).
+    baseline_year: str = ""
+    baseline_per_year: dict[str, float] = field(default_factory=dict)
 
     @cached_property
     def quarters(self) -> tuple[str, ...]:
@@ -114,6 +118,13 @@ class Programme:
     def target(self, indicator: str, country: str, year: str) -> int:
         """The demo target of one country and year (real ones live in the warehouse)."""
         base = self.targets_per_year.get(indicator, 0)
+        return round(base * self.country_weight.get(country, 1.0))
+
+    def baseline(self, indicator: str, country: str) -> int | None:
+        """The baseline of one country (None: the programme file gives none)."""
+        if indicator not in self.baseline_per_year:
+            return None
+        base = self.baseline_per_year[indicator]
         return round(base * self.country_weight.get(country, 1.0))
 
 
@@ -167,7 +178,17 @@ def _build(raw: dict) -> Programme:
         derived=raw.get("derived", {}),
         targets_per_year=targets.get("per_year", {}),
         country_weight=targets.get("country_weight", {}),
+        **_baseline(raw.get("baseline", {}), indicators),
     )
+
+
+def _baseline(raw: dict, indicators: dict) -> dict:
+    """The optional [baseline] section: year and a value per indicator."""
+    per_year = {code: float(value) for code, value in raw.get("per_year", {}).items()}
+    unknown = sorted(set(per_year) - set(indicators))
+    if unknown:
+        raise ValueError(f"baseline.per_year names unknown indicators {unknown}")
+    return {"baseline_year": str(raw.get("year", "")), "baseline_per_year": per_year}
 
 
 def _indicator(code: str, spec: dict) -> Indicator:
