@@ -13,6 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from data_loaders.contract import AGENCIES, TABLES
 from data_loaders.programme import Programme
 
@@ -287,6 +289,9 @@ CREATE INDEX contacts_by_child ON contacts (child_id, site_id, contact_date,
 CREATE INDEX referrals_by_child ON referrals (child_id, site_id, referral_date,
   direction, agency, outcome, referral_id);
 CREATE INDEX children_by_id ON children (child_id, sex, birth_year);
+-- What a primary key gives a real case database: duplicate ids found without a sort.
+CREATE INDEX contacts_by_id ON contacts (contact_id);
+CREATE INDEX referrals_by_id ON referrals (referral_id);
 """
 
 
@@ -515,3 +520,114 @@ def sources_toml(paths: dict[str, Path]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+# Column types of the §2 tables on a server; the column names come from the contract.
+# Whole numbers are Numeric so a defect like birth year 2001.5 survives on every
+# engine, as it does in a real case database with loose typing.
+SOURCE_TYPES = {
+    "latitude": sa.Float,
+    "longitude": sa.Float,
+    "public_location": sa.Boolean,
+    "opened_on": sa.Date,
+    "closed_on": sa.Date,
+    "contact_date": sa.Date,
+    "referral_date": sa.Date,
+    "activity_date": sa.Date,
+    "birth_year": lambda: sa.Numeric(8, 2),
+    "quantity": lambda: sa.Numeric(12, 2),
+    "objective": sa.Integer,
+    "contact_id": sa.BigInteger,
+    "referral_id": sa.BigInteger,
+    "activity_id": sa.BigInteger,
+    "name": lambda: sa.String(200),
+    "municipality": lambda: sa.String(200),
+}
+SOURCE_INDEXES = {  # the same covering indexes as the SQLite demo (SCHEMA)
+    "children": {"children_by_id": ("child_id", "sex", "birth_year")},
+    "contacts": {
+        "contacts_by_child": ("child_id", "site_id", "contact_date", "contact_id"),
+        "contacts_by_id": ("contact_id",),
+    },
+    "referrals": {
+        "referrals_by_child": (
+            "child_id",
+            "site_id",
+            "referral_date",
+            "direction",
+            "agency",
+            "outcome",
+            "referral_id",
+        ),
+        "referrals_by_id": ("referral_id",),
+    },
+}
+
+
+def source_metadata() -> sa.MetaData:
+    """The §2 tables as SQLAlchemy tables, so each engine gets its own right types.
+
+    No primary keys: the demo's defects include duplicate ids (§2 counts them).
+    """
+    metadata = sa.MetaData()
+    sa.Table(
+        "demo_info",
+        metadata,
+        sa.Column("label", sa.String(200)),
+        sa.Column("country", sa.String(2)),
+        sa.Column("seed", sa.Integer),
+        sa.Column("scale", sa.Float),
+    )
+    for table, columns in TABLES.items():
+        sa.Table(
+            table,
+            metadata,
+            *(
+                sa.Column(column, SOURCE_TYPES.get(column, lambda: sa.String(64))())
+                for column in columns
+            ),
+            *(
+                sa.Index(name, *indexed)
+                for name, indexed in SOURCE_INDEXES.get(table, {}).items()
+            ),
+        )
+    return metadata
+
+
+def write_demo_url(
+    url: str, country: str, programme: Programme, seed: int = 1, scale: float = 1.0
+) -> dict[str, int]:
+    """Write one country's demo tables into any SQLAlchemy database (replacing them)."""
+    rng = random.Random(f"{seed}-{country}")
+    rows = _country_rows(country, programme, rng, scale)
+    metadata = source_metadata()
+    engine = sa.create_engine(url)
+    try:
+        metadata.drop_all(engine)
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(metadata.tables["demo_info"]),
+                [{"label": LABEL, "country": country, "seed": seed, "scale": scale}],
+            )
+            for table, table_rows in rows.items():
+                columns = TABLES[table]
+                records = [
+                    _typed(dict(zip(columns, row, strict=True))) for row in table_rows
+                ]
+                for start in range(0, len(records), 20_000):
+                    connection.execute(
+                        sa.insert(metadata.tables[table]),
+                        records[start : start + 20_000],
+                    )
+    finally:
+        engine.dispose()
+    return {table: len(table_rows) for table, table_rows in rows.items()}
+
+
+def _typed(record: dict) -> dict:
+    """Date text as dates, so every engine stores a real DATE."""
+    for column, value in record.items():
+        if isinstance(value, str) and column.endswith(("_date", "_on")):
+            record[column] = dt.date.fromisoformat(value)
+    return record

@@ -14,9 +14,17 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from data_loaders.contract import ACTIVITIES, AGENCIES, ALL, OUTCOMES, TABLES
-from data_loaders.programme import Indicator, Programme
+from data_loaders.programme import Programme
 from data_loaders.sources import Source
-from data_loaders.sql import code_or, day, exact, quarter_of, whole_number, year_of
+from data_loaders.sql import (
+    code_or,
+    day,
+    exact,
+    quarter_of,
+    same,
+    whole_number,
+    year_of,
+)
 
 EVENT_DATE = {"contacts": "contact_date", "referrals": "referral_date"}
 EVENT_ID = {"contacts": "contact_id", "referrals": "referral_id"}
@@ -129,17 +137,23 @@ class CleanSource:
         return rules
 
     def events(self, table: str) -> sa.Subquery:
-        """Kept contacts or referrals, joined to their child, codes normalised."""
+        """Kept contacts or referrals, joined to their child, codes normalised.
+
+        The child's sex and birth year come along (the age band depends on which
+        year a count is about); the inner join already leaves out dangling children.
+        """
         events = self.raw[table]
         event_day = day(events.c[EVENT_DATE[table]])
-        year = year_of(event_day)
+        rules = self.event_rules(table)
+        del rules["dangling_child_id"]  # the join below does it, faster
+        del rules["date_outside_period"]  # one date parse, not three
         columns = [
-            exact(events.c.child_id).label("child_id"),
+            self.children.c.child_id,
             exact(events.c.site_id).label("site_id"),
-            year.label("year"),
+            year_of(event_day).label("year"),
             quarter_of(event_day).label("quarter"),
             self.children.c.sex,
-            _age_band(year - self.children.c.birth_year).label("age_band"),
+            self.children.c.birth_year,
         ]
         if table == "contacts":
             columns.append(
@@ -156,9 +170,12 @@ class CleanSource:
             .join_from(
                 events,
                 self.children,
-                exact(events.c.child_id) == self.children.c.child_id,
+                same(events.c.child_id, self.children.c.child_id),
             )
-            .where(sa.not_(sa.or_(*self.event_rules(table).values())))
+            .where(
+                event_day.between(self.start, self.end),
+                sa.not_(sa.or_(*rules.values())),
+            )
             .subquery(f"clean_{table}")
         )
 
@@ -226,91 +243,154 @@ def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
+def _text(value: str) -> sa.ColumnElement:
+    """A constant written into the SQL (no bound parameter), so that GROUP BY and
+    SELECT stay textually equal on PostgreSQL and compile caching keeps working."""
+    return sa.literal_column(f"'{value}'", sa.String)
+
+
 def _age_band(age) -> sa.ColumnElement:
     return sa.case(
-        (age.is_(None), "U"),
-        (age < 0, "U"),
-        (age <= 9, "0-9"),
-        (age <= 13, "10-13"),
-        (age <= 17, "14-17"),
-        else_="18+",
+        (age.is_(None), _text("U")),
+        (age < 0, _text("U")),
+        (age <= 9, _text("0-9")),
+        (age <= 13, _text("10-13")),
+        (age <= 17, _text("14-17")),
+        else_=_text("18+"),
     )
 
 
-def _filtered(events: sa.Subquery, indicator: Indicator) -> list[sa.ColumnElement]:
-    return [
-        events.c[column].in_(values) for column, values in indicator.filters.items()
-    ]
+def _filtered(events, filters: dict[str, tuple[str, ...]]) -> list[sa.ColumnElement]:
+    return [events.c[column].in_(values) for column, values in filters.items()]
 
 
-def rows_query(clean: CleanSource, indicator: Indicator) -> sa.Select:
-    """Row counts at the finest grain; every coarser cell is a sum of these."""
-    events = clean.events(indicator.source)
-    service = events.c.agency if indicator.services else sa.literal(ALL)
+def event_grain_query(clean: CleanSource, table: str, columns: tuple[str, ...]):
+    """Row counts of one table at the finest grain, split by `columns` (filter
+    columns and the service): every row-count indicator is a filtered sum of these,
+    so one scan serves them all."""
+    events = clean.events(table)
+    age = _age_band(events.c.year - events.c.birth_year).label("age_band")
     keys = [
         events.c.site_id,
         events.c.year,
         events.c.quarter,
         events.c.sex,
-        events.c.age_band,
-        service.label("service"),
+        age,
+        *(events.c[column] for column in columns),
     ]
-    return (
-        sa.select(*keys, sa.func.count().label("value"))
-        .where(*_filtered(events, indicator))
-        .group_by(*_group_columns(keys))
+    return sa.select(*keys, sa.func.count().label("value")).group_by(*keys)
+
+
+# (period level, by site): the cells a distinct-children count is computed for.
+LEVELS = (
+    ("quarter", True),
+    ("quarter", False),
+    ("year", True),
+    ("year", False),
+    ("all", True),
+    ("all", False),
+)
+
+
+def children_levels_query(
+    clean: CleanSource,
+    table: str,
+    filters: dict[str, tuple[str, ...]],
+    thresholds: tuple[int, ...],
+) -> sa.CompoundSelect:
+    """Distinct children of every period level and site level in one statement.
+
+    Each child falls in one sex and one age band per period (its age in the year of
+    its first contact in that period), so summing bands gives the exact total; across
+    periods and sites nothing may be summed, hence one group per level. The rows are
+    scanned once, into a per (child, site, quarter) table that every level regroups.
+    Columns: level, site_id, year, quarter, sex, age_band, children, rows, and
+    at_least_<m> (children with m rows or more) for each threshold.
+    """
+    events = clean.events(table)
+    grain = [
+        events.c.child_id,
+        events.c.site_id,
+        events.c.year,
+        events.c.quarter,
+        events.c.sex,
+        events.c.birth_year,
+    ]
+    per_quarter = (
+        sa.select(*grain, sa.func.count().label("n"))
+        .where(*_filtered(events, filters))
+        .group_by(*grain)
+        .cte("per_child_quarter")
+    )
+    return sa.union_all(
+        *(
+            _level_select(per_quarter, number, level, by_site, thresholds)
+            for number, (level, by_site) in enumerate(LEVELS)
+        )
     )
 
 
-def distinct_children_query(
-    clean: CleanSource, indicator: Indicator, period_level: str, by_site: bool
-) -> sa.Select:
-    """Distinct children per period (and site), split by sex and age band.
-
-    Each child falls in one sex and one age band per period (its age in the year of its
-    first contact in that period), so summing these bands gives the exact total; across
-    periods and sites nothing may be summed, hence one query per level.
-    """
-    events = clean.events(indicator.source)
-    period = {
-        "quarter": [events.c.year, events.c.quarter],
-        "year": [events.c.year, sa.literal(0).label("quarter")],
-        "all": [sa.literal(0).label("year"), sa.literal(0).label("quarter")],
-    }[period_level]
-    site = [events.c.site_id] if by_site else [sa.literal(ALL).label("site_id")]
+def _level_select(per_quarter, number, level, by_site, thresholds) -> sa.Select:
+    g = per_quarter.c
+    if (level, by_site) == ("quarter", True):
+        per_child = sa.select(
+            g.child_id,
+            g.site_id,
+            g.year,
+            g.quarter,
+            g.sex,
+            g.birth_year,
+            g.year.label("first_year"),
+            g.n,
+        ).subquery(f"per_child_{number}")
+        return _level_counts(per_child, number, level, by_site, thresholds)
+    keys = [g.child_id, *_level_keys(g, level, by_site)]
     per_child = (
         sa.select(
-            events.c.child_id,
-            *period,
-            *site,
-            sa.func.min(events.c.year).label("first_year"),
+            *keys,
+            sa.func.max(g.sex).label("sex"),
+            sa.func.max(g.birth_year).label("birth_year"),
+            sa.func.min(g.year).label("first_year"),
+            sa.func.sum(g.n).label("n"),
         )
-        .where(*_filtered(events, indicator))
-        .group_by(events.c.child_id, *_group_columns(period + site))
-    )
-    if indicator.min_contacts:
-        per_child = per_child.having(sa.func.count() >= indicator.min_contacts)
-    per_child = per_child.subquery("per_child")
-    children = clean.children
-    keys = [
-        per_child.c.site_id,
-        per_child.c.year,
-        per_child.c.quarter,
-        children.c.sex,
-        _age_band(per_child.c.first_year - children.c.birth_year).label("age_band"),
-    ]
-    return (
-        sa.select(*keys, sa.func.count().label("value"))
-        .join_from(per_child, children, per_child.c.child_id == children.c.child_id)
         .group_by(*keys)
+        .subquery(f"per_child_{number}")
     )
+    return _level_counts(per_child, number, level, by_site, thresholds)
 
 
-def _group_columns(columns) -> list:
-    """Literal placeholders group nothing; only real columns go in GROUP BY."""
-    return [
-        c for c in columns if not isinstance(getattr(c, "element", c), sa.BindParameter)
+def _level_keys(columns, level: str, by_site: bool) -> list:
+    """What a level groups on besides the child: site, year, quarter as it needs."""
+    keys = [columns.site_id] if by_site else []
+    if level != "all":
+        keys.append(columns.year)
+    if level == "quarter":
+        keys.append(columns.quarter)
+    return keys
+
+
+def _level_counts(per_child, number, level, by_site, thresholds) -> sa.Select:
+    c = per_child.c
+    zero = sa.literal_column("0", sa.Integer)
+    outer = [
+        c.site_id if by_site else _text(ALL).label("site_id"),
+        c.year if level != "all" else zero.label("year"),
+        c.quarter if level == "quarter" else zero.label("quarter"),
+        c.sex,
+        _age_band(c.first_year - c.birth_year).label("age_band"),
     ]
+    groups = [c.sex, outer[4], *_level_keys(c, level, by_site)]
+    counts = [
+        sa.func.sum(sa.case((c.n >= m, 1), else_=0)).label(f"at_least_{m}")
+        for m in thresholds
+    ]
+    return sa.select(
+        sa.literal_column(str(number), sa.Integer).label("level"),
+        *outer,
+        sa.func.count().label("children"),
+        sa.func.sum(c.n).label("rows"),
+        *counts,
+    ).group_by(*groups)
 
 
 def activities_query(clean: CleanSource) -> sa.Select:
@@ -324,73 +404,53 @@ def sites_query(clean: CleanSource) -> sa.Select:
     return sa.select(clean.sites)
 
 
-def quality_query(clean: CleanSource) -> sa.Select:
-    """One row per (table, rule) with how many rows that rule catches (§2)."""
-    checks = []
-    for rule, condition in clean.site_rules().items():
-        checks.append(("sites", rule, clean.raw["sites"], condition))
-    for rule, condition in clean.child_rules().items():
-        checks.append(("children", rule, clean.raw["children"], condition))
-    children = clean.raw["children"]
-    checks += [
-        (
-            "children",
-            "sex_unknown_code",
-            children,
-            sa.and_(
+def quality_checks(clean: CleanSource) -> dict[str, dict[str, sa.ColumnElement]]:
+    """Per table, each §2 rule as a condition on that table's raw rows."""
+    raw = clean.raw
+    children, contacts, referrals = raw["children"], raw["contacts"], raw["referrals"]
+    return {
+        "sites": clean.site_rules(),
+        "children": {
+            **clean.child_rules(),
+            "sex_unknown_code": sa.and_(
                 children.c.sex.is_not(None),
                 sa.not_(exact(children.c.sex).in_(("F", "M"))),
             ),
-        ),
-        (
-            "children",
-            "birth_year_unusable",
-            children,
-            sa.or_(
+            "birth_year_unusable": sa.or_(
                 children.c.birth_year.is_(None),
                 sa.not_(whole_number(children.c.birth_year)),
                 children.c.birth_year > int(clean.programme.years[-1]),
             ),
-        ),
-    ]
-    for table in ("contacts", "referrals"):
-        for rule, condition in clean.event_rules(table).items():
-            checks.append((table, rule, clean.raw[table], condition))
-    raw = clean.raw
-    checks += [
-        (
-            "contacts",
-            "activity_unknown_code",
-            raw["contacts"],
-            sa.not_(exact(raw["contacts"].c.activity).in_(ACTIVITIES)),
-        ),
-        (
-            "referrals",
-            "agency_unknown_code",
-            raw["referrals"],
-            sa.not_(exact(raw["referrals"].c.agency).in_(AGENCIES)),
-        ),
-        (
-            "referrals",
-            "outcome_unknown_code",
-            raw["referrals"],
-            sa.and_(
-                raw["referrals"].c.outcome.is_not(None),
-                sa.not_(exact(raw["referrals"].c.outcome).in_(OUTCOMES)),
+        },
+        "contacts": {
+            **clean.event_rules("contacts"),
+            "activity_unknown_code": sa.not_(
+                exact(contacts.c.activity).in_(ACTIVITIES)
             ),
-        ),
-    ]
-    for rule, condition in clean.activity_rules().items():
-        checks.append(("activities", rule, raw["activities"], condition))
-    return sa.union_all(
-        *(
-            sa.select(
-                sa.literal(table).label("table_name"),
-                sa.literal(rule).label("rule"),
-                sa.func.coalesce(
-                    sa.func.sum(sa.case((condition, 1), else_=0)), 0
-                ).label("rows"),
-            ).select_from(source)
-            for table, rule, source, condition in checks
-        )
-    )
+        },
+        "referrals": {
+            **clean.event_rules("referrals"),
+            "agency_unknown_code": sa.not_(exact(referrals.c.agency).in_(AGENCIES)),
+            "outcome_unknown_code": sa.and_(
+                referrals.c.outcome.is_not(None),
+                sa.not_(exact(referrals.c.outcome).in_(OUTCOMES)),
+            ),
+        },
+        "activities": clean.activity_rules(),
+    }
+
+
+def quality_queries(clean: CleanSource) -> dict[str, sa.Select]:
+    """One statement per table, one scan each, a column per rule: how many rows
+    that rule catches (§2)."""
+    return {
+        table: sa.select(
+            *(
+                sa.func.coalesce(sa.func.sum(sa.case((rule, 1), else_=0)), 0).label(
+                    name
+                )
+                for name, rule in rules.items()
+            )
+        ).select_from(clean.raw[table])
+        for table, rules in quality_checks(clean).items()
+    }

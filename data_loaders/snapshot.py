@@ -69,15 +69,14 @@ def _site_rows(connection: sa.Connection, clean, country: str) -> list[dict]:
 
 
 def _quality_rows(connection: sa.Connection, clean, country: str) -> list[dict]:
-    return [
-        {
-            "country": country,
-            "table_name": row.table_name,
-            "rule": row.rule,
-            "rows": int(row.rows),
-        }
-        for row in connection.execute(queries.quality_query(clean))
-    ]
+    rows = []
+    for table, query in queries.quality_queries(clean).items():
+        counts = connection.execute(query).mappings().one()
+        rows += [
+            {"country": country, "table_name": table, "rule": rule, "rows": int(n)}
+            for rule, n in counts.items()
+        ]
+    return rows
 
 
 def _number(value) -> float | None:
