@@ -9,7 +9,7 @@ import functools
 
 import dash
 
-from dashboard import data, settings
+from dashboard import data, security, settings
 from dashboard.components import shell
 from data_loaders.programme import load_programme
 from data_loaders.warehouse import warehouse_engine
@@ -37,6 +37,8 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     # Claim the page callbacks now: Dash hands global callbacks to the first app that
     # serves a request, and tests build several apps in one process.
     app._setup_server()
+    # The gate, sessions, CSRF and headers: after the pages, before any request.
+    security.install(app, overrides)
     return app
 
 

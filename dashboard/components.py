@@ -4,31 +4,66 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
+from dashboard import scope
 from data_loaders.programme import Programme
 
 
 def navbar() -> dbc.Navbar:
-    """One link per registered page, in registry order; never hand-written."""
+    """One link per registered page the account may open, in registry order."""
     links = [
         dbc.NavItem(
             dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
         )
         for page in dash.page_registry.values()
-        if page.get("nav", True)
+        if page.get("nav", True) and scope.can_open(page)
     ]
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("CTRP III regional dashboard", href="/"),
-                dbc.Nav(links, navbar=True),
+                dbc.Nav(links, navbar=True, className="me-auto"),
+                account_menu(),
             ],
             fluid=True,
         ),
         color="primary",
         dark=True,
         className="mb-3",
+    )
+
+
+def account_menu() -> html.Div:
+    """Who is signed in, and a sign-out button (a POST form with the CSRF token)."""
+    from dashboard.auth import LOGOUT_PATH, csrf_token
+
+    account = scope.current_account()
+    if account is None:  # only while Dash validates the layout at start-up
+        return html.Div(id="navbar-account")
+    return html.Div(
+        [
+            html.Span(
+                f"{account.username} · {scope.describe_role(account)}",
+                className="navbar-text small me-2",
+            ),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
+                    html.Button(
+                        "Sign out",
+                        id="navbar-logout-button",
+                        type="submit",
+                        className="btn btn-sm btn-outline-light",
+                    ),
+                ],
+                method="POST",
+                action=LOGOUT_PATH,
+                className="d-inline",
+            ),
+        ],
+        id="navbar-account",
+        className="d-flex align-items-center",
     )
 
 

@@ -45,6 +45,22 @@ SETTINGS = (
         "",
         "redis://… for a cache shared by several workers; empty: in-process cache",
     ),
+    Setting(
+        "DASHBOARD_HTTPS",
+        "",
+        "1 when users reach the dashboard over HTTPS (directly or through a proxy): "
+        "Secure cookies and HSTS",
+    ),
+    Setting(
+        "DASHBOARD_IDLE_MINUTES",
+        "30",
+        "a session ends after this many minutes without a request",
+    ),
+    Setting(
+        "DASHBOARD_SESSION_HOURS",
+        "8",
+        "a session ends this many hours after sign-in, active or not",
+    ),
     Setting("HOST", "127.0.0.1", "address the development server listens on"),
     Setting("PORT", "8050", "port the development server listens on"),
 )

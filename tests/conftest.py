@@ -1,5 +1,10 @@
 """Shared fixtures: real demo databases, a synced warehouse, the app, a live server,
-headless Chromium.
+headless Chromium, and one signed-in account per role.
+
+Everything but /login, /logout, /health and the login stylesheet needs a session:
+`client` is signed in as admin, `login_as(role)` gives a client of another role,
+`anonymous` has no session, and `browser_login(page, live_url, role)` signs a
+Playwright page in through the login form.
 
 A test that needs something the machine lacks (a server, Chromium) is skipped with the
 reason, except when CTRP_REQUIRE_ALL=1 (set by .ci/run): then it fails.
@@ -8,19 +13,31 @@ reason, except when CTRP_REQUIRE_ALL=1 (set by .ci/run): then it fails.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 SERVERS = {"postgresql": 5432, "mariadb": 3306, "redis": 6379}
 TEST_SCALE = 0.25  # a quarter of the default demo volume: fast, still suppresses
+# One account per role (CONTRACT §10), made by the `dash_app` fixture.
+ACCOUNTS = {
+    "admin": ("test-admin", ()),
+    "regional_manager": ("test-manager", ()),
+    "country_lead": ("test-lead", ("RS",)),
+    "donor": ("test-donor", ("BA", "ME")),
+}
+PASSWORD = "correct horse battery staple"  # every test account's
+ORIGIN = "http://localhost"  # what the test client's requests come from
 
 
 def require(available: bool, reason: str) -> None:
@@ -97,6 +114,19 @@ def chromium_page(viewport=(1280, 900)):
             browser.close()
 
 
+def wait_for_js(page, expression: str, timeout: float = 15_000) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    Use this, not `page.wait_for_function`: Playwright evaluates that predicate with
+    `eval`, which the dashboard's Content-Security-Policy forbids (as it should).
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout:.0f} ms: {expression}")
+        page.wait_for_timeout(100)
+
+
 def record_traffic(page) -> dict:
     """Every request URL, response status, failed request, console and page error."""
     log = {
@@ -160,17 +190,77 @@ def synced_warehouse(tmp_path_factory, demo_sources) -> str:
 
 
 @pytest.fixture(scope="session")
-def dash_app(synced_warehouse):
-    """The dashboard on the synced demo warehouse."""
+def dash_app(synced_warehouse, programme):
+    """The dashboard on the synced demo warehouse, with one account per role."""
     from app import create_app
+    from dashboard import users
+    from data_loaders.warehouse import warehouse_engine
 
-    return create_app({"DASHBOARD_WAREHOUSE_URL": synced_warehouse})
+    engine = warehouse_engine(synced_warehouse)
+    for role, (name, countries) in ACCOUNTS.items():
+        if users.find(engine, name) is None:
+            users.create(engine, name, PASSWORD, role, countries, programme.countries)
+    engine.dispose()
+    app = create_app({"DASHBOARD_WAREHOUSE_URL": synced_warehouse})
+    app.server.test_client_class = SameSiteClient
+    return app
+
+
+class SameSiteClient(FlaskClient):
+    """A test client that behaves like the dashboard's own pages in a browser: it
+    sends an Origin of this site and echoes the `_csrf_token` cookie as the
+    X-CSRFToken header, as Dash's renderer does."""
+
+    def open(self, *args, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Origin", ORIGIN)
+        cookie = self.get_cookie("_csrf_token")
+        if cookie is not None:
+            headers.setdefault("X-CSRFToken", cookie.value)
+        return super().open(*args, headers=headers, **kwargs)
+
+
+def sign_in(client, role: str, address: str = "127.0.0.1"):
+    """Sign `client` in through the login form as the test account of `role`."""
+    name = ACCOUNTS[role][0]
+    page = client.get("/login", environ_base={"REMOTE_ADDR": address})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = client.post(
+        "/login",
+        data={"username": name, "password": PASSWORD, "csrf_token": token},
+        headers={"Origin": ORIGIN},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    assert answer.status_code == 302, (answer.status_code, answer.text)
+    return client
 
 
 @pytest.fixture
-def client(dash_app):
-    """A Flask test client of the dashboard."""
-    return dash_app.server.test_client()
+def login_as(dash_app):
+    """`login_as(role)`: a new test client signed in as that role's test account."""
+    return lambda role: sign_in(dash_app.server.test_client(), role)
+
+
+@pytest.fixture
+def client(login_as):
+    """A Flask test client of the dashboard, signed in as admin."""
+    return login_as("admin")
+
+
+@pytest.fixture
+def anonymous(dash_app):
+    """A test client with no session and no help: no Origin, no CSRF header."""
+    return FlaskClient(dash_app.server, dash_app.server.response_class)
+
+
+def browser_login(page, base_url: str, role: str = "admin") -> None:
+    """Sign a Playwright page in through the login form; it lands on the overview."""
+    page.goto(base_url + "/login", wait_until="domcontentloaded")
+    page.fill("#login-username", ACCOUNTS[role][0])
+    page.fill("#login-password", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    assert not page.url.split("?")[0].endswith("/login"), page.url
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import assert_offline_and_clean, chromium_page
+from tests.conftest import (
+    assert_offline_and_clean,
+    browser_login,
+    chromium_page,
+    wait_for_js,
+)
 
 MAP = "#overview-map-graph .js-plotly-plot"
 BARS = "#overview-bars-graph .js-plotly-plot"
@@ -24,8 +29,10 @@ def plotted(page, selector):
 @pytest.mark.browser
 def test_overview_draws_seven_countries_and_follows_the_indicator(live_url):
     with chromium_page() as page:
+        browser_login(page, live_url)
         page.goto(live_url + "/", wait_until="networkidle")
-        page.wait_for_function(
+        wait_for_js(
+            page,
             f"document.querySelectorAll('#overview-map-graph {COUNTRY_SHAPES}')"
             ".length === 7",
             timeout=30_000,
@@ -38,9 +45,9 @@ def test_overview_draws_seven_countries_and_follows_the_indicator(live_url):
 
         page.click("#overview-indicator-picker")
         page.get_by_role("option", name="Attendance: Attendance visits").click()
-        page.wait_for_function(
+        wait_for_js(
+            page,
             f"document.querySelector('{BARS}').data[0].name === 'Attendance visits'",
-            timeout=15_000,
         )
         page.wait_for_load_state("networkidle")
         shapes = page.eval_on_selector_all(
