@@ -9,7 +9,7 @@ export DASHBOARD_SOURCES ?= $(CURDIR)/$(DEMO)
 
 .PHONY: run test bench lint demo sync browsers clean
 
-run: $(VENV)/.runtime $(DEMO) var/.synced
+run: $(VENV)/.runtime $(DEMO) var/.synced var/.accounts
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python app.py
 
 test: $(VENV)/.dev browsers
@@ -39,6 +39,10 @@ $(DEMO): | $(VENV)/.runtime
 
 var/.synced: $(DEMO)
 	$(BIN)/python -m data_loaders sync && touch $@
+
+# One demo account per role, passwords printed this once (dashboard/users.py).
+var/.accounts: | var/.synced
+	$(BIN)/python -m dashboard.users demo && touch $@
 
 demo: $(VENV)/.runtime
 	$(BIN)/python -m data_loaders demo --out var/demo

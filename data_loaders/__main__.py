@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data_loaders import warehouse
+from data_loaders import audit_log, warehouse
 from data_loaders.demo import sources_toml, write_demo_country
 from data_loaders.programme import ProgrammeError, load_programme
 from data_loaders.sources import SourcesError, load_sources, sources_path
@@ -118,6 +118,9 @@ def run_sync(args) -> int:
     engine = warehouse.warehouse_engine(args.warehouse)
     started = time.perf_counter()
     outcomes = sync_all(engine, sources, programme)
+    for outcome in outcomes:
+        status = "ok" if outcome.ok else "failed"
+        audit_log.record_cli(engine, "sync", f"country {outcome.country}", status)
     failed = [o.country for o in outcomes if not o.ok]
     print(
         f"{len(outcomes) - len(failed)} of {len(outcomes)} countries synced in "
