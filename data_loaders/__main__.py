@@ -1,4 +1,4 @@
-"""Command line of the loader (CONTRACT §7): demo, sync, cube, audit.
+"""Command line of the loader (CONTRACT §7): demo, sync, export, import, cube, audit.
 
 Exit codes: 0 done, 1 some work failed (the rest stored), 2 bad configuration.
 """
@@ -13,12 +13,19 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
-from data_loaders import audit_log, warehouse
-from data_loaders.demo import sources_toml, write_demo_country
+from data_loaders import audit_log, bundle, warehouse
+from data_loaders.demo import sources_toml, write_demo_country, write_demo_url
 from data_loaders.programme import ProgrammeError, load_programme
-from data_loaders.sources import SourcesError, load_sources, sources_path
-from data_loaders.sync import sync_all
+from data_loaders.snapshot import take_snapshot
+from data_loaders.sources import (
+    SourcesError,
+    check_mappings,
+    load_sources,
+    sources_path,
+)
+from data_loaders.sync import describe_failure, store, sync_all
 
 CSV_COLUMNS = (
     "country",
@@ -55,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="var/demo", help="folder (default var/demo)")
     demo.add_argument("--seed", type=int, default=1, help="same seed, same rows")
     demo.add_argument("--scale", type=float, default=1.0, help="multiply the volume")
+    demo.add_argument(
+        "--url",
+        help="write one country into this database instead (any SQLAlchemy URL: "
+        "sqlite:///path, postgresql+psycopg://..., mariadb+pymysql://...)",
+    )
+    demo.add_argument(
+        "--country", help="with --url: which country (default: the first)"
+    )
     demo.set_defaults(command=run_demo)
 
     sync = commands.add_parser("sync", help="pull, protect and store each country")
@@ -72,6 +87,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.set_defaults(command=run_sync)
 
+    export = commands.add_parser(
+        "export", help="a signed, protected bundle of one country (push)"
+    )
+    export.add_argument("--sources", help="sources file (default DASHBOARD_SOURCES)")
+    export.add_argument("--country", required=True, help="the country to export")
+    export.add_argument("--out", required=True, help="bundle file to write")
+    export.set_defaults(command=run_export)
+
+    load = commands.add_parser("import", help="check and store a bundle")
+    load.add_argument("file", help="the bundle file")
+    load.add_argument("--warehouse", help="warehouse URL")
+    load.set_defaults(command=run_import)
+
     cube = commands.add_parser("cube", help="the published cells as CSV")
     cube.add_argument("--warehouse", help="warehouse URL")
     cube.add_argument("--out", help="file (default: standard output)")
@@ -87,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def run_demo(args) -> int:
     programme = load_programme(args.programme)
+    if args.url:
+        return _demo_url(args, programme)
     out = Path(args.out)
     paths = {}
     for country in programme.countries:
@@ -103,6 +133,22 @@ def run_demo(args) -> int:
     return 0
 
 
+def _demo_url(args, programme) -> int:
+    country = args.country or next(iter(programme.countries))
+    if country not in programme.countries:
+        raise SourcesError(
+            f"--country {country}: use one of {', '.join(programme.countries)}"
+        )
+    counts = write_demo_url(args.url, country, programme, args.seed, args.scale)
+    safe = sa.make_url(args.url).render_as_string(hide_password=True)
+    print(
+        f"{country}  {safe}  "
+        + ", ".join(f"{count} {table}" for table, count in counts.items())
+        + " (synthetic demo data)"
+    )
+    return 0
+
+
 def run_sync(args) -> int:
     programme = load_programme(args.programme)
     path = sources_path(args.sources)
@@ -115,6 +161,9 @@ def run_sync(args) -> int:
             )
     if args.country:
         sources = {code: sources[code] for code in args.country}
+    # Every mapping is checked before the warehouse is even opened: a bad sources
+    # file (exit 2) changes nothing there.
+    check_mappings(path, sources)
     engine = warehouse.warehouse_engine(args.warehouse)
     started = time.perf_counter()
     outcomes = sync_all(engine, sources, programme)
@@ -128,6 +177,64 @@ def run_sync(args) -> int:
         + (f"; failed: {', '.join(failed)} (last good snapshot kept)" if failed else "")
     )
     return 1 if failed else 0
+
+
+def run_export(args) -> int:
+    programme = load_programme(args.programme)
+    path = sources_path(args.sources)
+    sources = load_sources(path, programme.countries)
+    source = sources.get(args.country)
+    if source is None:
+        raise SourcesError(
+            f"{path}: no [countries.{args.country}] to export; "
+            f"the file has {', '.join(sources)}"
+        )
+    try:
+        key = bundle.country_key(source.country)
+    except bundle.KeyMissing as error:
+        raise SourcesError(str(error)) from None
+    check_mappings(path, {source.country: source})
+    try:
+        snapshot = take_snapshot(source, programme)
+    except Exception as error:  # a failed read is reported, not a traceback
+        logging.getLogger(__name__).debug("export failed", exc_info=True)
+        print(f"{source.country}  FAILED  {describe_failure(error, source)}")
+        return 1
+    data = bundle.make_bundle(snapshot, programme, key, source.synthetic)
+    Path(args.out).write_bytes(data)
+    suppressed = int((snapshot.cells["status"] == "suppressed").sum())
+    print(
+        f"{source.country}  {args.out}: {len(snapshot.cells)} cells "
+        f"({suppressed} suppressed), {len(snapshot.sites)} sites, signed "
+        f"with {bundle.KEY_VARIABLE.format(country=source.country)}"
+    )
+    return 0
+
+
+def run_import(args) -> int:
+    programme = load_programme(args.programme)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        print(f"rejected: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    try:
+        snapshot, payload = bundle.read_bundle(data, programme)
+    except bundle.BundleError as error:
+        print(f"rejected {args.file}: {error}; nothing stored", file=sys.stderr)
+        return 1
+    engine = warehouse.warehouse_engine(args.warehouse)
+    run_id = warehouse.start_run(
+        engine, snapshot.country, "import", bool(payload["synthetic"])
+    )
+    store(engine, run_id, snapshot)
+    audit_log.record_cli(engine, "import", f"country {snapshot.country}", "ok")
+    print(
+        f"{snapshot.country}  imported {len(snapshot.cells)} cells from "
+        f"{args.file} (generated {payload['generated_at']}, loader "
+        f"{payload['loader_version']})"
+    )
+    return 0
 
 
 def run_cube(args) -> int:

@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_loaders import protection, queries
-from data_loaders.connections import source_engine
+from data_loaders.connections import check_schema, source_engine
 from data_loaders.contract import SITE_KINDS
 from data_loaders.cube import true_cells
 from data_loaders.programme import Programme
@@ -35,6 +35,7 @@ def take_snapshot(source: Source, programme: Programme) -> Snapshot:
     engine = source_engine(source)
     try:
         with engine.connect() as connection:
+            check_schema(connection, source)
             site_rows = _site_rows(connection, clean, source.country)
             site_ids = [row["site_id"] for row in site_rows]
             cells = true_cells(connection, clean, site_ids)

@@ -79,14 +79,7 @@ def _source(path: Path, code: str, spec: dict, known_countries) -> Source:
         )
     if "url" not in spec:
         raise SourcesError(f'{where}: no url; add url = "<SQLAlchemy URL>"')
-    url = _expand(where, str(spec["url"]))
-    try:
-        sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise SourcesError(
-            f"{where}: the url is not a database URL; write it like "
-            "postgresql+psycopg://user:${PASSWORD}@host/db"
-        ) from None
+    url = _driver(where, _expand(where, str(spec["url"])))
     tables = spec.get("tables", {})
     columns = spec.get("columns", {})
     _check_names(where, tables, columns)
@@ -96,6 +89,37 @@ def _source(path: Path, code: str, spec: dict, known_countries) -> Source:
     return Source(
         code, url, float(timeout), tables, columns, bool(spec.get("synthetic"))
     )
+
+
+# The drivers this project installs (requirements.txt), used when a URL names none.
+DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
+ENGINES = ("sqlite", "postgresql", "mysql", "mariadb")
+
+
+def _driver(where: str, url: str) -> str:
+    """Check the URL and give it a driver this project installs."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise SourcesError(
+            f"{where}: the url is not a database URL; write it like "
+            "postgresql+psycopg://user:${PASSWORD}@host/db"
+        ) from None
+    if parsed.get_backend_name() not in ENGINES:
+        raise SourcesError(
+            f"{where}: {parsed.get_backend_name()!r} databases are not supported; "
+            "use sqlite:///path, postgresql+psycopg://... or mariadb+pymysql://..."
+        )
+    if parsed.drivername in DRIVERS:
+        parsed = parsed.set(drivername=DRIVERS[parsed.drivername])
+    try:
+        parsed.get_dialect()
+    except (sa.exc.NoSuchModuleError, ImportError):
+        raise SourcesError(
+            f"{where}: no driver {parsed.drivername!r} is installed; use "
+            "postgresql+psycopg:// or mariadb+pymysql://"
+        ) from None
+    return parsed.render_as_string(hide_password=False)
 
 
 def _expand(where: str, url: str) -> str:
@@ -127,3 +151,38 @@ def _check_names(where: str, tables: dict, columns: dict) -> None:
                     f"{where}: {table}.{column} is not a contract column; map one of "
                     f"{', '.join(TABLES[table])}"
                 )
+
+
+def check_mappings(path: Path, sources: dict[str, Source]) -> None:
+    """Open each country database and check that every table and column the
+    sources file maps exists there; raise SourcesError naming them all.
+
+    A database that cannot be reached is not a configuration error: its sync will
+    fail with the reason, and the others go on.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from data_loaders import connections
+
+    def problems(source: Source) -> list[str]:
+        if not source.tables and not source.columns:
+            return []
+        engine = connections.source_engine(source)
+        try:
+            with engine.connect() as connection:
+                names = connections.inspect_names(connection, source)
+        except sa.exc.SQLAlchemyError:
+            return []
+        finally:
+            engine.dispose()
+        return connections.schema_problems(source, names, mapped_only=True)
+
+    with ThreadPoolExecutor(max_workers=min(8, len(sources) or 1)) as pool:
+        found = dict(zip(sources, pool.map(problems, sources.values()), strict=True))
+    lines = [
+        f"{path}: [countries.{code}]: {problem}"
+        for code, country_problems in found.items()
+        for problem in country_problems
+    ]
+    if lines:
+        raise SourcesError("\n".join(lines))

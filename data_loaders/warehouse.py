@@ -255,3 +255,44 @@ def read_cells(engine: sa.Engine, country: str | None = None) -> pd.DataFrame:
         frame = pd.read_sql(query, connection)
     frame["value"] = frame["value"].astype("Int64")
     return frame
+
+
+def country_status(engine: sa.Engine) -> dict[str, dict]:
+    """Per country: its last run and its last good one, and whether what the
+    warehouse holds is stale (the last run failed after the last good one).
+
+    Derived from sync_runs, so it cannot drift from them. Keys of each entry:
+    last_status, last_started_at, last_error, last_method, ok_at (finished time of
+    the last good run, or None), stale.
+    """
+    query = sa.select(
+        sync_runs.c.country,
+        sync_runs.c.status,
+        sync_runs.c.started_at,
+        sync_runs.c.finished_at,
+        sync_runs.c.error,
+        sync_runs.c.method,
+    ).order_by(sync_runs.c.id)
+    status: dict[str, dict] = {}
+    with engine.connect() as connection:
+        for run in connection.execute(query):
+            entry = status.setdefault(run.country, {"ok_at": None})
+            if run.status == "running":
+                continue  # still going (or killed): says nothing yet
+            entry.update(
+                last_status=run.status,
+                last_started_at=run.started_at,
+                last_error=run.error,
+                last_method=run.method,
+            )
+            if run.status == "ok":
+                entry["ok_at"] = run.finished_at
+    for entry in status.values():
+        entry.setdefault("last_status", None)
+        entry["stale"] = entry["last_status"] == "failed" and entry["ok_at"] is not None
+    return status
+
+
+def stale_countries(engine: sa.Engine) -> set[str]:
+    """Countries whose cells are the last good snapshot of a failed sync since."""
+    return {c for c, entry in country_status(engine).items() if entry["stale"]}
