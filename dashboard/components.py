@@ -68,12 +68,13 @@ def account_menu() -> html.Div:
 
 
 def footnotes(programme: Programme) -> html.Footer:
-    """Country footnotes (Kosovo*) wherever countries are named."""
+    """Country footnotes (Kosovo*) of the countries this account sees."""
+    visible = set(scope.visible_countries()) if scope.current_account() else set()
     return html.Footer(
         [
             html.P(f"{c.name} {c.footnote}", className="small text-muted mb-1")
             for c in programme.countries.values()
-            if c.footnote
+            if c.footnote and c.code in visible
         ],
         className="container-fluid mt-4",
     )

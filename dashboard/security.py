@@ -12,7 +12,8 @@
   Origin (or Referer) of this site.
 - **callback envelope**: a `_dash-update-component` body must name a callback of the
   app with its own inputs, state and outputs; a forged or malformed one gets 400
-  before Dash sees it (the callbacks themselves re-check scope).
+  before Dash sees it (the callbacks themselves re-check scope). A callback that
+  chokes on a forged value of the wrong type answers 400, not 500.
 - **headers**: a strict CSP (`script-src` from Dash's `csp_hashes()`), frame blocking,
   nosniff, no-store for data, HSTS when served over HTTPS.
 - **start-up refused** when the environment turns on Dash's MCP server or debug.
@@ -41,6 +42,11 @@ MAX_REQUEST_BYTES = 32 * 1024 * 1024  # a bundle upload fits; a flood does not
 STRING_PROPS = ("pathname", "search", "hash", "href")  # dcc.Location's, and more
 MAX_ITEMS = 1000  # inputs, outputs, changed props or ALL-pattern items per request
 LOGIN_CSS = "vendor/bootstrap/bootstrap.min.css"
+
+
+# What a callback raises when a forged request hands it a value of the wrong kind
+# (a list where its dropdown only offers text, say).
+INPUT_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError)
 
 
 class UnsafeConfiguration(RuntimeError):
@@ -95,6 +101,8 @@ def install(app: dash.Dash, overrides: dict | None = None) -> None:
     server.extensions["ctrp_dash_app"] = app
     server.before_request_funcs.setdefault(None, []).insert(0, gate)
     server.after_request(add_headers)
+    for error in INPUT_ERRORS:
+        server.register_error_handler(error, callback_input_error)
     _build_validation_layout(app)
     server.config["CTRP_CSP"] = content_security_policy(app.csp_hashes())
 
@@ -330,6 +338,15 @@ def _same_id(given, declared) -> bool:
         elif given[key] != value:
             return False
     return True
+
+
+def callback_input_error(error: Exception):
+    """A callback choking on a forged input answers 400, not 500; the log keeps the
+    traceback, so the page can still be taught to check its inputs."""
+    if request.path != current_app.config["CTRP_CALLBACK_PATH"]:
+        raise error
+    log.exception("callback refused its input: %s", type(error).__name__)
+    return _plain("This request could not be answered.", 400)
 
 
 # -- headers ----------------------------------------------------------------------
