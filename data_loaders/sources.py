@@ -12,6 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -123,7 +124,12 @@ def _driver(where: str, url: str) -> str:
 
 
 def _expand(where: str, url: str) -> str:
-    """Replace ${VAR} from the environment, so no secret is written in the file."""
+    """Replace ${VAR} from the environment, so no secret is written in the file.
+
+    A variable inside the URL (a password) is percent-encoded, so '@' or '/' in it
+    cannot break the URL; a variable that is the whole URL is used as it is.
+    """
+    whole = _VARIABLE.fullmatch(url) is not None
 
     def value(match: re.Match) -> str:
         name = match.group(1)
@@ -132,7 +138,7 @@ def _expand(where: str, url: str) -> str:
                 f"{where}: the url needs the environment variable {name}; set it "
                 "before the sync (it is never written to the sources file)"
             )
-        return os.environ[name]
+        return os.environ[name] if whole else quote(os.environ[name], safe="")
 
     return _VARIABLE.sub(value, url)
 

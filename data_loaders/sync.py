@@ -59,7 +59,7 @@ def sync_country(
             store(engine, run_id, snapshot)
     except Exception as error:  # one country's failure must not stop the others
         reason = describe_failure(error, source)
-        log.warning("sync of %s failed", source.country, exc_info=True)
+        log.info("sync of %s failed", source.country, exc_info=True)
         with lock:
             warehouse.fail_run(engine, run_id, reason)
         return Outcome(source.country, False, reason, time.perf_counter() - started)
