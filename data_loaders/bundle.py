@@ -247,19 +247,21 @@ def _cells(block, country: str) -> pd.DataFrame:
         isinstance(r, list) and len(r) == len(CELL_COLUMNS) for r in rows
     ):
         raise BundleError("cells: every row needs one value per column")
-    cells = pd.DataFrame(rows, columns=list(CELL_COLUMNS))
-    for column in CELL_KEY:
+    position = CELL_COLUMNS.index("value")
+    values = [row[position] for row in rows]
+    # JSON true is a Python int and 2.0 a float: only real whole numbers pass
+    if not all(v is None or (type(v) is int and v >= 0) for v in values):
+        raise BundleError("cells: a value is not empty or a whole number ≥ 0")
+    text = [c for c in CELL_COLUMNS if c != "value"]
+    cells = pd.DataFrame(
+        [[row[CELL_COLUMNS.index(c)] for c in text] for row in rows], columns=text
+    )
+    for column in text:
         if not cells[column].map(lambda v: isinstance(v, str)).all():
             raise BundleError(f"cells: {column} must be text")
     if (cells["country"] != country).any():
         raise BundleError(f"cells of another country than {country}")
-    values = cells["value"]
-    whole = values.map(
-        lambda v: v is None or (type(v) is int and v >= 0)  # not bool, not 2.0
-    )
-    if not whole.all():
-        raise BundleError("cells: a value is not empty or a whole number ≥ 0")
-    cells["value"] = pd.array([None if v is None else v for v in values], dtype="Int64")
+    cells.insert(position, "value", pd.array(values, dtype="Int64"))
     return cells
 
 
