@@ -2,15 +2,21 @@
 
 Pages never see a true value: the warehouse holds only published cells, and a
 suppressed one comes back with an empty value and status 'suppressed'.
+
+Every read is the same for all users: it covers every country of the warehouse, goes
+through the cache (keyed by the snapshot version, see dashboard.cache), and only then
+is cut down to the countries the caller passes in, which pages take from
+dashboard.scope. So a scoped result is never cached, and the cache is shared by
+every account.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_app_context
 
 from data_loaders import warehouse as tables
 from data_loaders.contract import ALL
@@ -23,18 +29,45 @@ EXTENSION = "ctrp_warehouse"
 class Warehouse:
     engine: sa.Engine
     programme: Programme
+    cache: object = field(default=None, repr=False)  # dashboard.cache.ReadCache
+
+    # -- plumbing -------------------------------------------------------------------
 
     def _frame(self, query) -> pd.DataFrame:
         with self.engine.connect() as connection:
             result = connection.execute(query)
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
-    def snapshot_version(self) -> int:
-        """Changes whenever any country's snapshot is replaced (the cache key)."""
-        runs = tables.sync_runs
-        query = sa.select(sa.func.max(runs.c.id)).where(runs.c.status == "ok")
+    def _read(self, name: str, compute, *args) -> pd.DataFrame:
+        """`compute(*args)` through the cache, under the current snapshot version."""
+        if self.cache is None:
+            return compute(*args)
+        return self.cache.read(name, self.snapshot_version(), args, compute)
+
+    def snapshot_version(self) -> str:
+        """Changes whenever anything a page shows changes: a country's snapshot, a
+        sync attempt (the data-status page shows failures) or a target. Asked once
+        per request; the cache keys every read by it."""
+        if has_app_context() and "ctrp_snapshot" in g:
+            return g.ctrp_snapshot
+        runs, targets = tables.sync_runs, tables.targets
+        query = sa.select(
+            sa.select(sa.func.max(runs.c.id))
+            .where(runs.c.status == "ok")
+            .scalar_subquery(),
+            sa.select(sa.func.max(runs.c.id)).scalar_subquery(),
+            sa.select(sa.func.count(runs.c.finished_at)).scalar_subquery(),
+            sa.select(sa.func.max(targets.c.updated_at)).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(targets).scalar_subquery(),
+        )
         with self.engine.connect() as connection:
-            return connection.execute(query).scalar() or 0
+            parts = connection.execute(query).one()
+        version = "-".join("" if part is None else str(part) for part in parts)
+        if has_app_context():
+            g.ctrp_snapshot = version
+        return version
+
+    # -- cells ------------------------------------------------------------------------
 
     def cells(
         self,
@@ -47,11 +80,21 @@ class Warehouse:
         service=ALL,
     ) -> pd.DataFrame:
         """Published cells; a dimension given as None is returned in every value."""
-        cells = tables.cells
-        query = sa.select(cells).where(
-            cells.c.indicator.in_(list(indicators)),
-            cells.c.country.in_(list(countries)),
+        frame = self._read(
+            "cells",
+            self._all_cells,
+            tuple(sorted(indicators)),
+            None if periods is None else tuple(sorted(periods)),
+            site,
+            sex,
+            age_band,
+            service,
         )
+        return _only(frame, countries)
+
+    def _all_cells(self, indicators, periods, site, sex, age_band, service):
+        cells = tables.cells
+        query = sa.select(cells).where(cells.c.indicator.in_(list(indicators)))
         if periods is not None:
             query = query.where(cells.c.period.in_(list(periods)))
         for column, value in (
@@ -66,14 +109,57 @@ class Warehouse:
         frame["value"] = pd.array(frame["value"], dtype="Int64")
         return frame
 
+    def suppression(self, countries) -> pd.DataFrame:
+        """Per country and indicator: how many cells there are, how many suppressed."""
+        return _only(self._read("suppression", self._all_suppression), countries)
+
+    def _all_suppression(self) -> pd.DataFrame:
+        cells = tables.cells
+        suppressed = sa.func.sum(sa.case((cells.c.status == "suppressed", 1), else_=0))
+        return self._frame(
+            sa.select(
+                cells.c.country,
+                cells.c.indicator,
+                sa.func.count().label("cells"),
+                suppressed.label("suppressed"),
+            ).group_by(cells.c.country, cells.c.indicator)
+        )
+
+    def coverage(self, countries) -> pd.DataFrame:
+        """Per country and period: how many of its headline cells (whole country, no
+        breakdown) hold something: a published value above 0, or a suppressed one."""
+        return _only(self._read("coverage", self._all_coverage), countries)
+
+    def _all_coverage(self) -> pd.DataFrame:
+        cells = tables.cells
+        holding = sa.func.sum(
+            sa.case(
+                (cells.c.status == "suppressed", 1),
+                (cells.c.value > 0, 1),
+                else_=0,
+            )
+        )
+        return self._frame(
+            sa.select(
+                cells.c.country,
+                cells.c.period,
+                sa.func.count().label("cells"),
+                holding.label("holding"),
+            )
+            .where(
+                cells.c.site == ALL,
+                cells.c.sex == ALL,
+                cells.c.age_band == ALL,
+                cells.c.service == ALL,
+            )
+            .group_by(cells.c.country, cells.c.period)
+        )
+
+    # -- everything else ---------------------------------------------------------
+
     def last_syncs(self, countries) -> pd.DataFrame:
         """Per country: the last successful sync, the last attempt and its outcome."""
-        runs = tables.sync_runs
-        frame = self._frame(
-            sa.select(runs)
-            .where(runs.c.country.in_(list(countries)))
-            .order_by(runs.c.id)
-        )
+        frame = self._read("sync_runs", self._all_sync_runs)
         rows = []
         for country in countries:
             own = frame[frame["country"] == country]
@@ -84,33 +170,52 @@ class Warehouse:
                     "country": country,
                     "last_ok": ok["finished_at"].iloc[-1] if len(ok) else None,
                     "synthetic": bool(ok["synthetic"].iloc[-1]) if len(ok) else False,
+                    "rows": ok["rows"].iloc[-1] if len(ok) else None,
                     "last_status": None if last is None else last["status"],
                     "last_error": None if last is None else last["error"],
                     "last_attempt": None if last is None else last["started_at"],
+                    "method": None if last is None else last["method"],
                 }
             )
         return pd.DataFrame(rows)
 
+    def _all_sync_runs(self) -> pd.DataFrame:
+        runs = tables.sync_runs
+        return self._frame(sa.select(runs).order_by(runs.c.id))
+
     def targets(self, indicators, countries) -> pd.DataFrame:
+        frame = self._read("targets", self._all_targets, tuple(sorted(indicators)))
+        return _only(frame, countries)
+
+    def _all_targets(self, indicators) -> pd.DataFrame:
         targets = tables.targets
         return self._frame(
             sa.select(
                 targets.c.country, targets.c.indicator, targets.c.year, targets.c.value
-            ).where(
-                targets.c.indicator.in_(list(indicators)),
-                targets.c.country.in_(list(countries)),
-            )
+            ).where(targets.c.indicator.in_(list(indicators)))
         )
 
     def sites(self, countries) -> pd.DataFrame:
+        """Site metadata as the warehouse holds it (public fields only, CONTRACT §6)."""
+        return _only(self._read("sites", self._all_sites), countries)
+
+    def _all_sites(self) -> pd.DataFrame:
         sites = tables.sites
-        return self._frame(sa.select(sites).where(sites.c.country.in_(list(countries))))
+        return self._frame(sa.select(sites).order_by(sites.c.site_id))
 
     def quality(self, countries) -> pd.DataFrame:
+        return _only(self._read("quality", self._all_quality), countries)
+
+    def _all_quality(self) -> pd.DataFrame:
         quality = tables.quality
         return self._frame(
-            sa.select(quality).where(quality.c.country.in_(list(countries)))
+            sa.select(quality).order_by(quality.c.table_name, quality.c.rule)
         )
+
+
+def _only(frame: pd.DataFrame, countries) -> pd.DataFrame:
+    """The rows of the given countries: scope applies here, after the cache."""
+    return frame[frame["country"].isin(list(countries))].reset_index(drop=True)
 
 
 def warehouse() -> Warehouse:

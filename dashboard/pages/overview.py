@@ -1,61 +1,83 @@
 """Overview: the region at a glance for one indicator and period.
 
-Map and bar chart of the countries, regional total and progress against target, and
-when each country's figures were last synced.
+Map and bar chart of the countries (click a country on the map to open its page),
+regional total and progress against target, and when each country's figures were
+last synced. The indicator and period live in the URL.
 """
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import figures, numbers, views
+from dashboard import controls, figures, numbers, urlstate, views
 from dashboard.data import warehouse
+from dashboard.panels import Panel
 from dashboard.scope import visible_countries
 from data_loaders.contract import ALL
 
 dash.register_page(__name__, path="/", name="Overview", order=0)
 
+URL = "overview-url"
+NAV = "overview-nav"
+NOTE = "overview-note"
 INDICATOR = "overview-indicator-picker"
 PERIOD = "overview-period-picker"
-MAP = "overview-map-graph"
-BARS = "overview-bars-graph"
 CARDS = "overview-cards-row"
 AS_OF = "overview-asof-list"
 DEFAULT_INDICATOR = "children_reached"
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+CONTROLS = {"indicator": INDICATOR, "period": PERIOD}
 
 
-def layout(**_query):
+def fields() -> list[urlstate.Field]:
     programme = warehouse().programme
+    return [
+        urlstate.Field("indicator", tuple(programme.indicators), DEFAULT_INDICATOR),
+        urlstate.Field("period", programme.periods, ALL),
+    ]
+
+
+def _figures(state: dict):
+    """The per-country figures of a (re-validated) state, for the visible countries."""
+    state = urlstate.clean(state, fields())
+    store = warehouse()
+    countries = visible_countries()
+    code, period = state["indicator"], state["period"]
+    cells = store.cells([code], countries, periods=[period])
+    targets = store.targets([code], countries)
+    frame = views.country_figures(cells, targets, store.programme, countries, period)
+    return state, frame
+
+
+def _table(state: dict):
+    state, frame = _figures(state)
+    programme = warehouse().programme
+    label = programme.indicators[state["indicator"]].label
+    return views.figures_table(frame, label, state["period"], programme.threshold)
+
+
+MAP = Panel("overview-map", "Map (click a country to open its page)", _table, 420)
+BARS = Panel("overview-bars", "Countries against target", _table, 360)
+
+
+def layout(**query):
+    programme = warehouse().programme
+    state, ignored = urlstate.parse(query, fields())
     return html.Div(
         [
-            html.H1("Regional overview", className="h3"),
+            dcc.Location(id=NAV, refresh="callback-nav"),
+            *urlstate.header("Regional overview", URL, NOTE, ignored),
             dbc.Row(
                 [
                     dbc.Col(
-                        [
-                            dbc.Label("Indicator", html_for=INDICATOR),
-                            dcc.Dropdown(
-                                id=INDICATOR,
-                                options=views.indicator_options(programme),
-                                value=DEFAULT_INDICATOR,
-                                clearable=False,
-                            ),
-                        ],
+                        controls.indicator_picker(
+                            INDICATOR, programme, state["indicator"]
+                        ),
                         md=7,
                     ),
                     dbc.Col(
-                        [
-                            dbc.Label("Period", html_for=PERIOD),
-                            dcc.Dropdown(
-                                id=PERIOD,
-                                options=views.period_options(programme),
-                                value=ALL,
-                                clearable=False,
-                            ),
-                        ],
+                        controls.period_picker(PERIOD, programme, state["period"]),
                         md=5,
                     ),
                 ],
@@ -64,79 +86,90 @@ def layout(**_query):
             dbc.Row(id=CARDS, className="mb-3"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id=MAP, config=GRAPH_CONFIG), lg=6),
-                    dbc.Col(dcc.Graph(id=BARS, config=GRAPH_CONFIG), lg=6),
+                    dbc.Col(MAP.layout(), lg=6),
+                    dbc.Col(BARS.layout(), lg=6),
                 ]
             ),
-            html.P(numbers.SUPPRESSED_HELP, className="small text-muted"),
+            controls.protection_note(programme),
             html.H2("Data as of", className="h5 mt-3"),
             html.Ul(id=AS_OF, className="small"),
         ]
     )
 
 
+urlstate.keep_in_step(URL, NOTE, CONTROLS, fields)
+
+
 @callback(
-    Output(MAP, "figure"),
-    Output(BARS, "figure"),
+    *MAP.outputs(),
+    *BARS.outputs(),
     Output(CARDS, "children"),
     Output(AS_OF, "children"),
-    Input(INDICATOR, "value"),
-    Input(PERIOD, "value"),
+    *[Input(c, "value") for c in CONTROLS.values()],
 )
 def update(indicator_code, period):
+    state, frame = _figures({"indicator": indicator_code, "period": period})
     store = warehouse()
     programme = store.programme
-    if indicator_code not in programme.indicators or period not in programme.periods:
-        raise dash.exceptions.PreventUpdate
-    countries = visible_countries()
-    indicator = programme.indicators[indicator_code]
-    cells = store.cells([indicator_code], countries, periods=[period])
-    targets = store.targets([indicator_code], countries)
-    frame = views.country_figures(cells, targets, programme, countries, period)
+    label = programme.indicators[state["indicator"]].label
+    period = state["period"]
     return (
-        figures.country_map(frame, indicator.label),
-        figures.country_bars(frame, indicator.label),
-        _cards(frame, indicator.label, period),
-        _as_of(store.last_syncs(countries), programme),
+        *MAP.values(
+            figures.country_map(frame, label),
+            views.figures_summary(frame, label, period),
+            state,
+        ),
+        *BARS.values(
+            figures.country_bars(frame, label),
+            views.target_summary(frame, label, period),
+            state,
+        ),
+        _cards(programme, frame, label, state["period"]),
+        _as_of(store.last_syncs(visible_countries()), programme),
     )
 
 
-def _cards(frame, label, period):
-    total = numbers.total(frame.loc[frame["status"] != "missing", "value"])
+@callback(
+    Output(NAV, "href"),
+    Input(MAP.graph, "clickData"),
+    State(URL, "search"),
+    prevent_initial_call=True,
+)
+def open_country(click, search):
+    """A click on a country opens its page, with the same indicator and period."""
+    points = (click or {}).get("points") or []
+    location = points[0].get("location") if points else None
+    programme = warehouse().programme
+    by_map_id = {c.map_id: code for code, c in programme.countries.items()}
+    code = by_map_id.get(location)
+    if code is None or code not in visible_countries():
+        return no_update
+    return f"/country/{code}{search or ''}"
+
+
+def _cards(programme, frame, label, period):
+    total = views.region_total(frame)
+    progress = views.region_progress(programme, frame)
     target = frame["target"].sum()
-    progress = (
-        f"{total.value / target:.0%} of target {target:,.0f}"
-        if target
-        else ("no target set")
+    progress_text = (
+        f"{progress.text} of target {target:,.0f}"
+        if progress.status not in (numbers.NO_TARGET, numbers.NO_DATA)
+        else numbers.STATUS_LABELS[progress.status]
     )
     return [
-        _card(f"Region: {label}", total.text, views.period_label(period)),
-        _card(
+        controls.card(f"Region: {label}", total.text, views.period_label(period)),
+        controls.card(
             "Progress against target",
-            progress,
-            "at least" if total.lower_bound else "rounded figures",
+            progress_text,
+            numbers.STATUS_LABELS[progress.status]
+            + (" (a lower bound)" if total.lower_bound else ""),
         ),
-        _card(
+        controls.card(
             "Countries reporting",
             f"{int((frame['status'] != 'missing').sum())} of {len(frame)}",
             "with a snapshot in the warehouse",
         ),
     ]
-
-
-def _card(title, value, note):
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div(title, className="small text-muted"),
-                    html.Div(value, className="fs-3 fw-semibold"),
-                    html.Div(note, className="small text-muted"),
-                ]
-            )
-        ),
-        md=4,
-    )
 
 
 def _as_of(syncs, programme):
