@@ -9,7 +9,7 @@ import functools
 
 import dash
 
-from dashboard import cache, data, security, settings
+from dashboard import cache, compression, data, security, settings
 from dashboard.components import shell
 from data_loaders.programme import load_programme
 from data_loaders.warehouse import warehouse_engine
@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     app.server.extensions[data.EXTENSION] = store
     # Warehouse reads through a cache keyed by the snapshot (in-process, or Redis).
     cache.install(app.server, store, value("DASHBOARD_CACHE_URL"))
+    compression.install(app.server)  # every answer; static bundles hard, once
     app.layout = lambda: shell(programme)
     # Claim the page callbacks now: Dash hands global callbacks to the first app that
     # serves a request, and tests build several apps in one process.

@@ -68,10 +68,11 @@ class ReadCache:
         self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
 
 
-def install(server: Flask, warehouse, url: str = "") -> ReadCache:
+def install(server: Flask, warehouse, url: str = "", prefix: str = "") -> ReadCache:
     """Give `warehouse` (dashboard.data.Warehouse) a cache: Redis at `url`, or
-    in-process when `url` is empty."""
-    prefix = f"ctrp:{warehouse_id(warehouse.engine.url)}:"
+    in-process when `url` is empty. Keys start with `prefix`, by default one
+    derived from the warehouse's URL."""
+    prefix = prefix or f"ctrp:{warehouse_id(warehouse.engine.url)}:"
     if url:
         config = {
             "CACHE_TYPE": "RedisCache",

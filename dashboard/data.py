@@ -47,7 +47,8 @@ class Warehouse:
     def snapshot_version(self) -> str:
         """Changes whenever anything a page shows changes: a country's snapshot, a
         sync attempt (the data-status page shows failures) or a target. Asked once
-        per request; the cache keys every read by it."""
+        per request; the cache keys every read by it. Timestamps are part of it, so
+        a warehouse made again from scratch does not repeat an old version."""
         if has_app_context() and "ctrp_snapshot" in g:
             return g.ctrp_snapshot
         runs, targets = tables.sync_runs, tables.targets
@@ -57,6 +58,7 @@ class Warehouse:
             .scalar_subquery(),
             sa.select(sa.func.max(runs.c.id)).scalar_subquery(),
             sa.select(sa.func.count(runs.c.finished_at)).scalar_subquery(),
+            sa.select(sa.func.max(runs.c.finished_at)).scalar_subquery(),
             sa.select(sa.func.max(targets.c.updated_at)).scalar_subquery(),
             sa.select(sa.func.count()).select_from(targets).scalar_subquery(),
         )

@@ -140,6 +140,8 @@ MISSING = (None, "missing")
 
 def lookup(cells: pd.DataFrame, *keys: str) -> dict[tuple, tuple[int | None, str]]:
     """{(key values): (value, status)}: cells made cheap to ask one by one."""
+    if cells.empty:
+        return {}
     columns = [cells[key].tolist() for key in keys]
     values = [None if pd.isna(v) else int(v) for v in cells["value"].tolist()]
     return dict(
@@ -154,6 +156,8 @@ def lookup(cells: pd.DataFrame, *keys: str) -> dict[tuple, tuple[int | None, str
 def target_years(targets: pd.DataFrame, *keys: str) -> dict[tuple, dict[str, float]]:
     """{(key values): {year: target}}."""
     years: dict[tuple, dict[str, float]] = {}
+    if targets.empty:
+        return years
     columns = [targets[key].tolist() for key in keys]
     for key, year, value in zip(
         zip(*columns, strict=True),
@@ -483,12 +487,13 @@ def grid_cells(programme: Programme, indicator, rows: list[dict]) -> list[dict]:
 
 def _grid_cell(name, indicator, text, progress, target) -> dict:
     target_text = "no target" if pd.isna(target) else f"target {target:,.0f}"
+    judged = progress.status not in (numbers.NO_TARGET, numbers.NO_DATA)
     return {
         "row": indicator.label,
         "column": name,
         "indicator": indicator.code,
         "label": indicator.label,
-        "text": progress.text,
+        "text": progress.text if judged else text,  # without a target: the figure
         "status": progress.status,
         "detail": (
             f"{indicator.label}: {text}, {target_text} — "
@@ -1109,9 +1114,9 @@ def sync_frame(syncs: pd.DataFrame, programme: Programme, now) -> pd.DataFrame:
                 "age_days": age,
                 "stale": age is None or age > STALE_AFTER_DAYS,
                 "last_attempt": row.last_attempt,
-                "last_status": row.last_status or "never synced",
-                "reason": row.last_error or "",
-                "method": row.method or "",
+                "last_status": _text(row.last_status) or "never synced",
+                "reason": _text(row.last_error),
+                "method": _text(row.method),
                 "synthetic": bool(row.synthetic),
             }
         )
@@ -1130,6 +1135,10 @@ def sync_frame(syncs: pd.DataFrame, programme: Programme, now) -> pd.DataFrame:
             "synthetic",
         ],
     )
+
+
+def _text(value) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
 
 
 def age_words(days: float | None) -> str:

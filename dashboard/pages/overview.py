@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import controls, figures, numbers, urlstate, views
@@ -176,7 +177,11 @@ def _as_of(syncs, programme):
     items = []
     for row in syncs.itertuples():
         name = programme.countries[row.country].name
-        when = row.last_ok.strftime("%Y-%m-%d %H:%M UTC") if row.last_ok else "never"
+        when = (
+            "never"
+            if pd.isna(row.last_ok)
+            else row.last_ok.strftime("%Y-%m-%d %H:%M UTC")
+        )
         label = " (synthetic demo data)" if row.synthetic else ""
         items.append(html.Li(f"{name}: {when}{label}"))
     return items
