@@ -35,15 +35,19 @@ def true_cells(
     levels = {
         (table, filters): _read(
             connection,
-            queries.children_levels_query(clean, table, dict(filters), thresholds),
+            clean,
+            queries.children_levels_query,
+            table,
+            dict(filters),
+            thresholds,
         )
         for (table, filters), thresholds in plan.levels.items()
     }
     grains = {
-        table: _read(connection, queries.event_grain_query(clean, table, columns))
+        table: _read(connection, clean, queries.event_grain_query, table, columns)
         for table, columns in plan.grains.items()
     }
-    activities = _read(connection, queries.activities_query(clean))
+    activities = _read(connection, clean, queries.activities_query)
     return assemble(
         programme, clean.source.country, site_ids, levels, grains, activities
     )
@@ -91,8 +95,8 @@ def _served_by_levels(indicator: Indicator, thresholds: dict) -> bool:
     return not indicator.services and key in thresholds
 
 
-def _read(connection: sa.Connection, query) -> pd.DataFrame:
-    result = connection.execute(query)
+def _read(connection: sa.Connection, clean, build, *args) -> pd.DataFrame:
+    result = queries.run(connection, clean, build, *args)
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return frame.rename(columns={"site_id": "site"})
 

@@ -9,6 +9,7 @@ site, period, sex, age band and service. Rows broken in a way §2 keeps are mapp
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -43,6 +44,30 @@ def contract_table(source: Source, table: str) -> sa.Subquery:
     return sa.select(*columns).subquery(f"src_{table}")
 
 
+_COMPILED: dict[tuple, str] = {}
+
+
+def run(
+    connection: sa.Connection, clean: CleanSource, build: Callable, *args
+) -> sa.CursorResult:
+    """Execute `build(clean, *args)`, compiled once per kind of engine, mapping,
+    programme and arguments, not once per country and sync.
+
+    Compiling these statements costs more than running them on a small country.
+    Every value in them is a constant of the programme or the contract (codes,
+    dates, thresholds), never user input, so they are rendered inline.
+    """
+    dialect = connection.dialect
+    key = (dialect.name, dialect.driver, clean.key, build.__name__, repr(args))
+    sql = _COMPILED.get(key)
+    if sql is None:
+        compiled = build(clean, *args).compile(
+            dialect=dialect, compile_kwargs={"literal_binds": True}
+        )
+        sql = _COMPILED[key] = str(compiled)
+    return connection.exec_driver_sql(sql)
+
+
 def _duplicated(table: sa.Subquery, id_column: str) -> sa.Select:
     """Ids that appear more than once: every copy is left out."""
     key = exact(table.c[id_column])
@@ -57,6 +82,15 @@ class CleanSource:
     programme: Programme
 
     def __post_init__(self):
+        # What the SQL depends on: equal keys compile to the same statements.
+        self.key = (
+            repr(sorted(self.source.tables.items())),
+            repr(sorted(self.source.columns.items())),
+            self.programme.code,
+            self.programme.start_date,
+            self.programme.end_date,
+            repr(self.programme.indicators),
+        )
         self.raw = {table: contract_table(self.source, table) for table in TABLES}
         self.start = sa.literal(_date(self.programme.start_date), sa.Date)
         self.end = sa.literal(_date(self.programme.end_date), sa.Date)
@@ -308,16 +342,15 @@ def children_levels_query(
     at_least_<m> (children with m rows or more) for each threshold.
     """
     events = clean.events(table)
-    grain = [
-        events.c.child_id,
-        events.c.site_id,
-        events.c.year,
-        events.c.quarter,
-        events.c.sex,
-        events.c.birth_year,
-    ]
+    grain = [events.c.child_id, events.c.site_id, events.c.year, events.c.quarter]
     per_quarter = (
-        sa.select(*grain, sa.func.count().label("n"))
+        sa.select(
+            *grain,
+            # one value per child: MAX only spares the sort two more keys
+            sa.func.max(events.c.sex).label("sex"),
+            sa.func.max(events.c.birth_year).label("birth_year"),
+            sa.func.count().label("n"),
+        )
         .where(*_filtered(events, filters))
         .group_by(*grain)
         .cte("per_child_quarter")
@@ -440,17 +473,12 @@ def quality_checks(clean: CleanSource) -> dict[str, dict[str, sa.ColumnElement]]
     }
 
 
-def quality_queries(clean: CleanSource) -> dict[str, sa.Select]:
-    """One statement per table, one scan each, a column per rule: how many rows
-    that rule catches (§2)."""
-    return {
-        table: sa.select(
-            *(
-                sa.func.coalesce(sa.func.sum(sa.case((rule, 1), else_=0)), 0).label(
-                    name
-                )
-                for name, rule in rules.items()
-            )
-        ).select_from(clean.raw[table])
-        for table, rules in quality_checks(clean).items()
-    }
+def quality_query(clean: CleanSource, table: str) -> sa.Select:
+    """One scan of `table`, a column per §2 rule: how many rows that rule catches."""
+    rules = quality_checks(clean)[table]
+    return sa.select(
+        *(
+            sa.func.coalesce(sa.func.sum(sa.case((rule, 1), else_=0)), 0).label(name)
+            for name, rule in rules.items()
+        )
+    ).select_from(clean.raw[table])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from data_loaders import protection, queries
 from data_loaders.connections import check_schema, source_engine
-from data_loaders.contract import SITE_KINDS
+from data_loaders.contract import SITE_KINDS, TABLES
 from data_loaders.cube import true_cells
 from data_loaders.programme import Programme
 from data_loaders.sources import Source
@@ -49,7 +49,7 @@ def take_snapshot(source: Source, programme: Programme) -> Snapshot:
 def _site_rows(connection: sa.Connection, clean, country: str) -> list[dict]:
     """Site metadata; a site whose location is not public is known by its kind only."""
     rows = []
-    for site in connection.execute(queries.sites_query(clean)).mappings():
+    for site in queries.run(connection, clean, queries.sites_query).mappings():
         public = str(site["public_location"]).strip().lower() in TRUE_VALUES
         kind = site["kind"] if site["kind"] in SITE_KINDS else "other"
         rows.append(
@@ -71,8 +71,9 @@ def _site_rows(connection: sa.Connection, clean, country: str) -> list[dict]:
 
 def _quality_rows(connection: sa.Connection, clean, country: str) -> list[dict]:
     rows = []
-    for table, query in queries.quality_queries(clean).items():
-        counts = connection.execute(query).mappings().one()
+    for table in TABLES:
+        result = queries.run(connection, clean, queries.quality_query, table)
+        counts = result.mappings().one()
         rows += [
             {"country": country, "table_name": table, "rule": rule, "rows": int(n)}
             for rule, n in counts.items()

@@ -163,12 +163,6 @@ def describe_failure(error: Exception, source: Source | None = None) -> str:
     url = sa.make_url(source.url) if source else None
     where = _where(url)
     limit = f"{source.timeout_seconds:g} s" if source else "its"
-    if any(marker in lower for marker in _TIMEOUT):
-        return (
-            f"a query ran past the {limit} limit and was stopped: the database "
-            "is slow or overloaded (raise timeout_seconds in the sources file, or "
-            "check the indexes in the README)"
-        )
     if any(marker in lower for marker in _PASSWORD):
         user = url.username if url is not None and url.username else "the loader"
         return (
@@ -179,6 +173,12 @@ def describe_failure(error: Exception, source: Source | None = None) -> str:
         return (
             f"cannot reach {where}: the server is down, the address is wrong, or "
             "a firewall blocks the regional server"
+        )
+    if any(marker in lower for marker in _TIMEOUT):
+        return (
+            f"a query ran past the {limit} limit and was stopped: the database "
+            "is slow or overloaded (raise timeout_seconds in the sources file, or "
+            "check the indexes in the README)"
         )
     if any(marker in lower for marker in _NO_FILE):
         return f"cannot open {where}: no such file, or the loader may not read it"

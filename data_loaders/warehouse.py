@@ -201,9 +201,16 @@ def store_snapshot(
     """Replace one country's snapshot in a single transaction and close its run."""
     if "true_value" in published_cells:
         raise ValueError("true values must never reach the warehouse")
+    names = [column.name for column in cells.columns]
+    value = published_cells["value"].astype("Int64")
+    columns = [
+        [None if v is pd.NA else int(v) for v in value.astype(object)]
+        if name == "value"
+        else published_cells[name].tolist()
+        for name in names
+    ]
     cell_rows = [
-        {**row, "value": None if pd.isna(row["value"]) else int(row["value"])}
-        for row in published_cells.to_dict("records")
+        dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)
     ]
     with engine.begin() as connection:
         for table in (cells, sites, quality):

@@ -188,3 +188,33 @@ def test_every_quality_rule_is_stored_per_country(synced_warehouse, programme):
     assert per_country.nunique() == 1 and per_country.iloc[0] >= 20
     demo_defects = quality[quality["rows"] > 0].groupby("country").size()
     assert (demo_defects >= 15).all()  # the demo plants every §2 defect
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "(2003, \"Can't connect to MySQL server on '10.2.3.4' (timed out)\")",
+            "cannot reach the database server 10.2.3.4:3306/cases",
+        ),
+        (
+            'connection failed: password authentication failed for user "reader"',
+            "refused the password of user 'reader'",
+        ),
+        ("canceling statement due to statement timeout", "ran past the 30 s limit"),
+        (
+            "(1969, 'Query execution was interrupted (max_statement_time exceeded)')",
+            "ran past the 30 s limit",
+        ),
+        ("(1054, \"Unknown column 'visit_date' in 'field list'\")", "(renamed?)"),
+        ("(1146, \"Table 'cases.contacts' doesn't exist\")", "a table is missing"),
+        ('database "cases" does not exist', 'database "cases" does not exist'),
+        ("something nobody foresaw\nsecond line", "RuntimeError: something nobody"),
+    ],
+)
+def test_driver_errors_become_one_line_an_it_person_understands(message, expected):
+    from data_loaders.sources import Source
+
+    source = Source("RS", "mariadb+pymysql://reader:pw@10.2.3.4:3306/cases")
+    reason = sync_module.describe_failure(RuntimeError(message), source)
+    assert expected in reason and "\n" not in reason
