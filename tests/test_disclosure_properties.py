@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import sqlite3
 
@@ -15,13 +16,16 @@ from hypothesis import strategies as st
 
 from data_loaders import warehouse
 from data_loaders.__main__ import main
+from data_loaders.bundle import make_bundle
 from data_loaders.demo import SCHEMA
 from data_loaders.protection import audit_cells
+from data_loaders.snapshot import take_snapshot
 from data_loaders.sources import Source
 from data_loaders.sync import sync_country
 
 QUARTER_DAYS = [f"{y}-{m:02d}-15" for y in (2009, 2010, 2011) for m in (2, 5, 8, 11)]
 AGENCIES = ("police", "school", "health", "family", "helpline")
+KEY = b"property-test-key-of-32-bytes!!!"
 
 
 @st.composite
@@ -131,6 +135,13 @@ def test_random_countries_publish_nothing_that_pins_a_hidden_count(
             assert row["value"] == ""
     logged = caplog.text
     assert not any(i.code in logged for i in programme.sensitive())
+    # Nor a push bundle of the same database.
+    bundle = json.loads(make_bundle(take_snapshot(source, programme), programme, KEY))
+    block = bundle["payload"]["cells"]
+    value, status = block["columns"].index("value"), block["columns"].index("status")
+    for row in block["rows"]:
+        assert row[status] in ("published", "suppressed")
+        assert (row[value] is None) == (row[status] == "suppressed")
     engine.dispose()
 
 
