@@ -198,6 +198,17 @@ def _assert_same_cells(runs: dict[str, Measured]) -> None:
     )
 
 
+# Sections kept in modules of their own, each exporting SECTIONS (a list of functions
+# taking a Bench and returning a Section).
+SECTION_MODULES = ("tests.bench_protection",)
+
+
+def _other_sections() -> list[Callable[[Bench], Section]]:
+    import importlib
+
+    return [f for m in SECTION_MODULES for f in importlib.import_module(m).SECTIONS]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
     parser.add_argument("--scale", type=float, default=10.0, help="demo scale")
@@ -205,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     bench = Bench(args.scale)
     sections = []
-    for function in BENCHMARKS:
+    for function in BENCHMARKS + _other_sections():
         if args.only and args.only not in function.__name__:
             continue
         print(f"{function.__name__} …", flush=True)
