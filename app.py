@@ -18,6 +18,8 @@ from data_loaders.warehouse import warehouse_engine
 def create_app(overrides: dict | None = None) -> dash.Dash:
     """A dashboard on the warehouse named by the settings (`overrides` win)."""
 
+    security.refuse_unsafe_environment()  # before Dash can start an MCP server
+
     def value(name):
         return settings.setting(name, overrides)
 

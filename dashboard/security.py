@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -276,6 +277,10 @@ def _values_problem(given, declared: list[dict], key: str) -> str | None:
                 value is None or isinstance(value, str)
             ):
                 return f"{key} {spec['property']} is not text"
+            if spec["property"] == "pathname" and not (
+                isinstance(value, str) and value.startswith("/")
+            ):
+                return f"{key} pathname is not a path"
     return None
 
 
@@ -306,9 +311,11 @@ def _outputs_problem(given, spec: dict) -> str | None:
 
 def _plain_id(component_id):
     """A declared id as the renderer names it (wildcards as their JSON form)."""
+    if isinstance(component_id, str) and component_id.startswith("{"):
+        return json.loads(component_id)  # a pattern id, as callback_map keeps it
     if isinstance(component_id, dict):
         return {
-            key: (value.to_json() if hasattr(value, "to_json") else value)
+            key: (json.loads(value.to_json()) if hasattr(value, "to_json") else value)
             for key, value in component_id.items()
         }
     return component_id

@@ -261,6 +261,29 @@ def browser_login(page, base_url: str, role: str = "admin") -> None:
     with page.expect_navigation():
         page.click("#login-submit")
     assert not page.url.split("?")[0].endswith("/login"), page.url
+    # let the landing page finish (favicon, bundles) so a goto cannot abort it
+    page.wait_for_load_state("networkidle")
+
+
+def bare_app(warehouse_url: str, overrides: dict | None = None):
+    """A Dash app with no pages behind the same `security.install`: for tests that
+    need an app of their own (the pages' modules refuse to be imported twice)."""
+    import dash
+    from dash import html
+
+    from dashboard import data, security
+    from data_loaders.programme import load_programme
+    from data_loaders.warehouse import warehouse_engine
+
+    app = dash.Dash(__name__, use_pages=False, serve_locally=True)
+    app.layout = html.Div("bare", id="bare")
+    engine = warehouse_engine(warehouse_url)
+    app.server.extensions[data.EXTENSION] = data.Warehouse(engine, load_programme())
+    app._setup_server()
+    security.install(
+        app, {"DASHBOARD_WAREHOUSE_URL": warehouse_url, **(overrides or {})}
+    )
+    return app
 
 
 @pytest.fixture(scope="session")

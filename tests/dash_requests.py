@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 
 
+def _parsed(component_id):
+    """callback_map keeps a pattern id as JSON text; Output objects keep a dict."""
+    if isinstance(component_id, str) and component_id.startswith("{"):
+        return json.loads(component_id)
+    return component_id
+
+
 def _concrete(component_id, index=0):
     """A declared id with its MATCH/ALLSMALLER wildcards given a concrete value."""
+    component_id = _parsed(component_id)
     if isinstance(component_id, dict):
         return {
             key: (
@@ -18,15 +26,18 @@ def _concrete(component_id, index=0):
 
 
 def _multi(component_id) -> bool:
+    component_id = _parsed(component_id)
     if not isinstance(component_id, dict):
         return False
     return any(
-        (value.to_json() if hasattr(value, "to_json") else value) in (["ALL"],)
+        (json.loads(value.to_json()) if hasattr(value, "to_json") else value)
+        in (["ALL"], ["ALLSMALLER"])
         for value in component_id.values()
     )
 
 
 def _prop_id(component_id, prop) -> str:
+    component_id = _concrete(component_id)
     if isinstance(component_id, dict):
         return (
             json.dumps(component_id, sort_keys=True, separators=(",", ":")) + "." + prop
@@ -47,6 +58,8 @@ def callback_body(app, key: str, values=(), states=()) -> dict:
         items = []
         for position, item in enumerate(declared):
             value = given[position] if position < len(given) else None
+            if value is None and item["property"] == "id":  # as the renderer sends
+                value = _concrete(item["id"])
             if _multi(item["id"]):
                 items.append([])
             else:

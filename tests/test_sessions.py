@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from dashboard import auth, users
-from tests.conftest import ACCOUNTS, ORIGIN, PASSWORD, sign_in
+from tests.conftest import ACCOUNTS, ORIGIN, PASSWORD, bare_app, sign_in
 from tests.dash_requests import callback_body, callback_by_output
 
 
@@ -50,12 +50,8 @@ def test_cookies_are_httponly_and_samesite(dash_app):
     assert csrf.same_site == "Strict" and not csrf.http_only  # the renderer reads it
 
 
-def test_over_https_cookies_are_secure_and_hsts_is_sent(synced_warehouse):
-    from app import create_app
-
-    app = create_app(
-        {"DASHBOARD_WAREHOUSE_URL": synced_warehouse, "DASHBOARD_HTTPS": "1"}
-    )
+def test_over_https_cookies_are_secure_and_hsts_is_sent(dash_app, synced_warehouse):
+    app = bare_app(synced_warehouse, {"DASHBOARD_HTTPS": "1"})
     client = app.server.test_client()
     page = client.get("/login", base_url="https://localhost")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
