@@ -25,7 +25,7 @@ from data_loaders.sources import (
     load_sources,
     sources_path,
 )
-from data_loaders.sync import describe_failure, store, sync_all
+from data_loaders.sync import describe_failure, sync_all
 
 CSV_COLUMNS = (
     "country",
@@ -218,16 +218,13 @@ def run_import(args) -> int:
     except OSError as error:
         print(f"rejected: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 1
-    try:
+    try:  # checked in full before the warehouse is even opened
         snapshot, payload = bundle.read_bundle(data, programme)
     except bundle.BundleError as error:
         print(f"rejected {args.file}: {error}; nothing stored", file=sys.stderr)
         return 1
     engine = warehouse.warehouse_engine(args.warehouse)
-    run_id = warehouse.start_run(
-        engine, snapshot.country, "import", bool(payload["synthetic"])
-    )
-    store(engine, run_id, snapshot)
+    bundle.store_imported(engine, snapshot, payload)
     audit_log.record_cli(engine, "import", f"country {snapshot.country}", "ok")
     print(
         f"{snapshot.country}  imported {len(snapshot.cells)} cells from "

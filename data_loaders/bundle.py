@@ -151,6 +151,31 @@ def read_bundle(
     return Snapshot(country, cells, sites, quality), payload
 
 
+def import_bundle(engine, data: bytes, programme: Programme) -> tuple[Snapshot, dict]:
+    """Check a bundle and store it (the command and an upload page both call this).
+    Raises BundleError before anything is stored."""
+    snapshot, payload = read_bundle(data, programme)
+    store_imported(engine, snapshot, payload)
+    return snapshot, payload
+
+
+def store_imported(engine, snapshot: Snapshot, payload: dict) -> None:
+    """Store a checked bundle as one run of method "import", like a pull."""
+    from data_loaders import warehouse
+
+    run_id = warehouse.start_run(
+        engine, snapshot.country, "import", bool(payload["synthetic"])
+    )
+    warehouse.store_snapshot(
+        engine,
+        run_id,
+        snapshot.country,
+        snapshot.cells,
+        snapshot.sites,
+        snapshot.quality,
+    )
+
+
 def _envelope(data: bytes, key_for) -> dict:
     if len(data) > MAX_BYTES:
         raise BundleError(f"file larger than {MAX_BYTES // 2**20} MiB: not a bundle")

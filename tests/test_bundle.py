@@ -244,3 +244,14 @@ def test_export_of_an_unreadable_database_exits_1_with_the_reason(
     assert main([*argv, "--out", str(out)]) == 1
     assert "table 'sites' does not exist" in capsys.readouterr().out
     assert not out.exists()
+
+
+def test_import_bundle_is_the_api_an_upload_page_calls(exported, programme, tmp_path):
+    engine = warehouse.warehouse_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    tampered = exported.replace(b'"published"', b'"suppressed"', 1)
+    with pytest.raises(bundle.BundleError):
+        bundle.import_bundle(engine, tampered, programme)
+    assert warehouse.read_cells(engine).empty
+    snapshot, payload = bundle.import_bundle(engine, exported, programme)
+    assert payload["country"] == COUNTRY
+    assert len(warehouse.read_cells(engine, COUNTRY)) == len(snapshot.cells)
