@@ -8,8 +8,9 @@ this user (suppressed figures as "<10", never a true value). The table is built 
 when the reader asks for it, so a first visit carries no table data.
 
 The page's main callback fills, per panel, the figure, the summary and the state
-(`Panel.outputs()` / `Panel.values()`); the generic callbacks below, shared by every
-panel through pattern-matching ids, do the rest.
+(`Panel.outputs()` / `Panel.values()`); each panel registers the rest (switch view,
+build the table, download) with the same plain functions below, on plain string
+ids named after the panel (`<name>-view`, `<name>-csv`, …).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import (
-    MATCH,
     Input,
     Output,
     State,
@@ -44,8 +44,8 @@ CHART, TABLE = "chart", "table"
 TABLES: dict[str, Callable[[dict], pd.DataFrame]] = {}
 
 
-def _id(kind: str, name: str) -> dict:
-    return {"type": f"panel-{kind}", "panel": name}
+def _id(kind: str, name: str) -> str:
+    return f"{name}-{kind}"
 
 
 class _Card:
@@ -61,6 +61,7 @@ class _Card:
         TABLES[name] = table
         self.summary = f"{name}-summary"
         self.heading = f"{name}-heading"
+        _register_download(name)
 
     def _card(self, controls: list, content: list) -> dbc.Card:
         return dbc.Card(
@@ -107,6 +108,7 @@ class Panel(_Card):
         super().__init__(name, title, table)
         self.height = height
         self.graph = self.body = f"{name}-graph"  # tests and pages address it
+        _register_view(name)
 
     def layout(self, **graph_props) -> dbc.Card:
         toggle = dbc.RadioItems(
@@ -148,7 +150,7 @@ class TablePanel(_Card):
 
     def __init__(self, name, title, table):
         super().__init__(name, title, table)
-        self.body = f"{name}-table"
+        self.body = _id("table", name)
 
     def layout(self) -> dbc.Card:
         return self._card([], [html.Div(id=self.body)])
@@ -210,51 +212,52 @@ def filename(name: str) -> str:
     return f"ctrp3-{re.sub(r'[^a-z0-9-]', '', name)}-{dt.date.today():%Y%m%d}.csv"
 
 
-# -- the callbacks every panel shares ------------------------------------------------
+# -- the callbacks of each panel -----------------------------------------------------
 
-clientside_callback(
-    """
-    function (view, state) {
-        const table = view === "table";
-        return [!!table, !table, table ? state : window.dash_clientside.no_update];
-    }
-    """,
-    Output(_id("chart", MATCH), "hidden"),
-    Output(_id("table", MATCH), "hidden"),
-    Output(_id("ask", MATCH), "data"),
-    Input(_id("view", MATCH), "value"),
-    Input(_id("state", MATCH), "data"),
-)
+# Chart or table: show one, hide the other, and ask for the table only when shown.
+SWITCH_VIEW = """
+function (view, state) {
+    const table = view === "table";
+    return [table, !table, table ? state : window.dash_clientside.no_update];
+}
+"""
 
 
-@callback(
-    Output(_id("table", MATCH), "children"),
-    Input(_id("ask", MATCH), "data"),
-    State(_id("view", MATCH), "id"),
-    prevent_initial_call=True,
-)
-def show_table(state, view_id):
-    """The table of a panel, built when the reader switches to it."""
-    name = view_id["panel"]
-    if name not in TABLES or not isinstance(state, dict):
-        return no_update
-    frame = TABLES[name](state)
-    if frame.empty:
-        return html.P("Nothing to show for this choice.", className="text-muted")
-    return grid(frame, name)
+def _register_view(name: str) -> None:
+    clientside_callback(
+        SWITCH_VIEW,
+        Output(_id("chart", name), "hidden"),
+        Output(_id("table", name), "hidden"),
+        Output(_id("ask", name), "data"),
+        Input(_id("view", name), "value"),
+        Input(_id("state", name), "data"),
+    )
+
+    @callback(
+        Output(_id("table", name), "children"),
+        Input(_id("ask", name), "data"),
+        prevent_initial_call=True,
+    )
+    def show_table(state):
+        """The panel's table, built when the reader switches to it."""
+        if not isinstance(state, dict):
+            return no_update
+        frame = TABLES[name](state)
+        if frame.empty:
+            return html.P("Nothing to show for this choice.", className="text-muted")
+        return grid(frame, name)
 
 
-@callback(
-    Output(_id("download", MATCH), "data"),
-    Input(_id("csv", MATCH), "n_clicks"),
-    State(_id("state", MATCH), "data"),
-    State(_id("csv", MATCH), "id"),
-    prevent_initial_call=True,
-)
-def download_csv(clicks, state, csv_id):
-    """The panel's table as CSV: only what this user sees, as the page shows it."""
-    name = csv_id["panel"]
-    if not clicks or name not in TABLES or not isinstance(state, dict):
-        return no_update
-    scope.require("export", target=f"csv {name}")
-    return dcc.send_string(csv_text(TABLES[name](state)), filename(name))
+def _register_download(name: str) -> None:
+    @callback(
+        Output(_id("download", name), "data"),
+        Input(_id("csv", name), "n_clicks"),
+        State(_id("state", name), "data"),
+        prevent_initial_call=True,
+    )
+    def download_csv(clicks, state):
+        """The panel's table as CSV: only what this user sees, as shown."""
+        if not clicks or not isinstance(state, dict):
+            return no_update
+        scope.require("export", target=f"csv {name}")
+        return dcc.send_string(csv_text(TABLES[name](state)), filename(name))
