@@ -27,7 +27,7 @@ from flask_caching import Cache
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 24 * 3600  # entries of old snapshots go away within a day
-IN_PROCESS_ENTRIES = 2000  # SimpleCache prunes beyond this many reads
+IN_PROCESS_ENTRIES = 1000  # SimpleCache prunes beyond this many entries
 RETRY_AFTER_SECONDS = 30  # after a Redis error, read the warehouse directly for a while
 
 

@@ -23,6 +23,28 @@ from data_loaders.contract import ALL
 from data_loaders.programme import Programme
 
 EXTENSION = "ctrp_warehouse"
+NEVER_SYNCED = {
+    "country": None,
+    "last_ok": None,
+    "synthetic": False,
+    "rows": None,
+    "last_status": None,
+    "last_error": None,
+    "last_attempt": None,
+    "method": None,
+}
+
+
+_runs, _targets = tables.sync_runs, tables.targets
+# One statement built once, so SQLAlchemy compiles it once: it runs per request.
+SNAPSHOT_VERSION = sa.select(
+    sa.select(sa.func.max(_runs.c.id)).where(_runs.c.status == "ok").scalar_subquery(),
+    sa.select(sa.func.max(_runs.c.id)).scalar_subquery(),
+    sa.select(sa.func.count(_runs.c.finished_at)).scalar_subquery(),
+    sa.select(sa.func.max(_runs.c.finished_at)).scalar_subquery(),
+    sa.select(sa.func.max(_targets.c.updated_at)).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(_targets).scalar_subquery(),
+)
 
 
 @dataclass
@@ -51,23 +73,20 @@ class Warehouse:
         a warehouse made again from scratch does not repeat an old version."""
         if has_app_context() and "ctrp_snapshot" in g:
             return g.ctrp_snapshot
-        runs, targets = tables.sync_runs, tables.targets
-        query = sa.select(
-            sa.select(sa.func.max(runs.c.id))
-            .where(runs.c.status == "ok")
-            .scalar_subquery(),
-            sa.select(sa.func.max(runs.c.id)).scalar_subquery(),
-            sa.select(sa.func.count(runs.c.finished_at)).scalar_subquery(),
-            sa.select(sa.func.max(runs.c.finished_at)).scalar_subquery(),
-            sa.select(sa.func.max(targets.c.updated_at)).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(targets).scalar_subquery(),
-        )
         with self.engine.connect() as connection:
-            parts = connection.execute(query).one()
+            parts = connection.execute(SNAPSHOT_VERSION).one()
         version = "-".join("" if part is None else str(part) for part in parts)
         if has_app_context():
             g.ctrp_snapshot = version
         return version
+
+    def answer(self, page: str, key: tuple, compute):
+        """A page's answer under the current snapshot, computed once per `key`.
+
+        Only panels.remembered calls this, with a key that holds the scope (the
+        visible countries) as well as the view: an answer is served again only
+        to a request whose scope is the same."""
+        return self._read(f"answer:{page}", lambda *_key: compute(), *key)
 
     # -- cells ------------------------------------------------------------------------
 
@@ -161,29 +180,33 @@ class Warehouse:
 
     def last_syncs(self, countries) -> pd.DataFrame:
         """Per country: the last successful sync, the last attempt and its outcome."""
-        frame = self._read("sync_runs", self._all_sync_runs)
-        rows = []
-        for country in countries:
-            own = frame[frame["country"] == country]
-            ok = own[own["status"] == "ok"]
-            last = own.iloc[-1] if len(own) else None
-            rows.append(
-                {
-                    "country": country,
-                    "last_ok": ok["finished_at"].iloc[-1] if len(ok) else None,
-                    "synthetic": bool(ok["synthetic"].iloc[-1]) if len(ok) else False,
-                    "rows": ok["rows"].iloc[-1] if len(ok) else None,
-                    "last_status": None if last is None else last["status"],
-                    "last_error": None if last is None else last["error"],
-                    "last_attempt": None if last is None else last["started_at"],
-                    "method": None if last is None else last["method"],
-                }
-            )
-        return pd.DataFrame(rows)
+        known = self._read("last_syncs", self._all_last_syncs)
+        rows = [
+            known.get(country) or {**NEVER_SYNCED, "country": country}
+            for country in countries
+        ]
+        return pd.DataFrame(rows, columns=list(NEVER_SYNCED))
 
-    def _all_sync_runs(self) -> pd.DataFrame:
+    def _all_last_syncs(self) -> dict[str, dict]:
         runs = tables.sync_runs
-        return self._frame(sa.select(runs).order_by(runs.c.id))
+        summary: dict[str, dict] = {}
+        with self.engine.connect() as connection:
+            for run in connection.execute(sa.select(runs).order_by(runs.c.id)):
+                own = summary.setdefault(run.country, {**NEVER_SYNCED})
+                own.update(
+                    country=run.country,
+                    last_status=run.status,
+                    last_error=run.error,
+                    last_attempt=run.started_at,
+                    method=run.method,
+                )
+                if run.status == "ok":
+                    own.update(
+                        last_ok=run.finished_at,
+                        synthetic=bool(run.synthetic),
+                        rows=run.rows,
+                    )
+        return summary
 
     def targets(self, indicators, countries) -> pd.DataFrame:
         frame = self._read("targets", self._all_targets, tuple(sorted(indicators)))

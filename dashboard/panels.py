@@ -16,6 +16,7 @@ ids named after the panel (`<name>-view`, `<name>-csv`, …).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 
@@ -33,7 +34,7 @@ from dash import (
     no_update,
 )
 
-from dashboard import scope
+from dashboard import audit, scope
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -173,6 +174,18 @@ def _csv_button(name: str, title: str) -> html.Button:
     )
 
 
+def remembered(page: str, state: dict, compute):
+    """The main callback's answer for this view and this scope, computed once per
+    warehouse snapshot: many readers open the same views. The key holds the
+    visible countries, taken from dashboard.scope for this request, so an answer
+    never reaches a request whose scope differs. (Should scope ever depend on
+    more than the countries, that belongs in this key too.)"""
+    from dashboard.data import warehouse
+
+    key = (json.dumps(state, sort_keys=True), tuple(scope.visible_countries()))
+    return warehouse().answer(page, key, compute)
+
+
 def grid(frame: pd.DataFrame, name: str) -> dag.AgGrid:
     """An AG Grid of a display table (column names as headers, values as shown)."""
     fields = [f"c{i}" for i in range(len(frame.columns))]
@@ -260,4 +273,6 @@ def _register_download(name: str) -> None:
         if not clicks or not isinstance(state, dict):
             return no_update
         scope.require("export", target=f"csv {name}")
-        return dcc.send_string(csv_text(TABLES[name](state)), filename(name))
+        text = csv_text(TABLES[name](state))
+        audit.record("export", f"csv {name}", "ok")
+        return dcc.send_string(text, filename(name))

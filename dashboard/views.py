@@ -271,7 +271,12 @@ def region_target(rows) -> float:
 
 
 def _records(rows) -> list[dict]:
-    return rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
+    """Country figures as rows (column lists zipped: to_dict is slower)."""
+    if not isinstance(rows, pd.DataFrame):
+        return rows
+    columns = {c: rows[c].tolist() for c in ("status", "value", "target")}
+    rows = zip(*columns.values(), strict=True)
+    return [dict(zip(columns, v, strict=True)) for v in rows]
 
 
 def region_progress(programme: Programme, rows) -> numbers.Progress:

@@ -200,7 +200,7 @@ def _assert_same_cells(runs: dict[str, Measured]) -> None:
 
 # Sections kept in modules of their own, each exporting SECTIONS (a list of functions
 # taking a Bench and returning a Section).
-SECTION_MODULES = ("tests.bench_protection",)
+SECTION_MODULES = ("tests.bench_protection", "tests.bench_pages")
 
 
 def _other_sections() -> list[Callable[[Bench], Section]]:

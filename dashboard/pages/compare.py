@@ -12,7 +12,7 @@ from dash import Input, callback, html
 
 from dashboard import controls, figures, urlstate, views
 from dashboard.data import warehouse
-from dashboard.panels import Panel
+from dashboard.panels import Panel, remembered
 from dashboard.scope import visible_countries
 from data_loaders.contract import ALL
 
@@ -132,7 +132,12 @@ urlstate.keep_in_step(URL, NOTE, CONTROLS, fields)
     *[Input(c, "value") for c in CONTROLS.values()],
 )
 def update(*values):
-    state, comparison = view(dict(zip(CONTROLS, values, strict=True)))
+    state = urlstate.clean(dict(zip(CONTROLS, values, strict=True)), fields())
+    return remembered("compare", state, lambda: _answer(state))
+
+
+def _answer(state: dict) -> tuple:
+    state, comparison = view(state)
     programme = warehouse().programme
     labels = {p: views.period_label(p) for p in programme.periods}
     return (

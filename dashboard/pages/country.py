@@ -14,7 +14,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import controls, figures, urlstate, views
 from dashboard.data import warehouse
-from dashboard.panels import Panel
+from dashboard.panels import Panel, remembered
 from dashboard.scope import visible_countries
 from data_loaders.contract import ALL
 
@@ -189,7 +189,12 @@ urlstate.keep_in_step(URL, NOTE, CONTROLS, fields, path_prefix=PREFIX)
     *[Input(c, "value") for c in CONTROLS.values()],
 )
 def update(*values):
-    state, country = view(dict(zip(CONTROLS, values, strict=True)))
+    state = urlstate.clean(dict(zip(CONTROLS, values, strict=True)), fields())
+    return remembered("country", state, lambda: _answer(state))
+
+
+def _answer(state: dict) -> tuple:
+    state, country = view(state)
     programme = warehouse().programme
     if country is None:
         nothing = figures.empty("No country is visible to this account.")

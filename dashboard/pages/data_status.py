@@ -13,7 +13,7 @@ from dash import Input, callback, html
 
 from dashboard import controls, figures, urlstate, views
 from dashboard.data import warehouse
-from dashboard.panels import Panel, TablePanel
+from dashboard.panels import Panel, TablePanel, remembered
 from dashboard.scope import visible_countries
 
 dash.register_page(__name__, path="/data-status", name="Data status", order=4)
@@ -110,7 +110,12 @@ urlstate.keep_in_step(URL, NOTE, CONTROLS, fields)
     *[Input(c, "value") for c in CONTROLS.values()],
 )
 def update(*values):
-    state, status = view(dict(zip(CONTROLS, values, strict=True)))
+    state = urlstate.clean(dict(zip(CONTROLS, values, strict=True)), fields())
+    return remembered("data-status", state, lambda: _answer(state))
+
+
+def _answer(state: dict) -> tuple:
+    state, status = view(state)
     labels = {q: views.period_label(q) for q in warehouse().programme.quarters}
     coverage = status.coverage.assign(quarter=status.coverage["period"].map(labels))
     return (

@@ -13,7 +13,7 @@ from dash import Input, callback, html
 
 from dashboard import controls, figures, urlstate, views
 from dashboard.data import warehouse
-from dashboard.panels import Panel, TablePanel
+from dashboard.panels import Panel, TablePanel, remembered
 from dashboard.scope import visible_countries
 from data_loaders.contract import ALL
 
@@ -126,7 +126,12 @@ urlstate.keep_in_step(URL, NOTE, CONTROLS, fields)
     *[Input(c, "value") for c in CONTROLS.values()],
 )
 def update(*values):
-    state, objectives = view(dict(zip(CONTROLS, values, strict=True)))
+    state = urlstate.clean(dict(zip(CONTROLS, values, strict=True)), fields())
+    return remembered("objectives", state, lambda: _answer(state))
+
+
+def _answer(state: dict) -> tuple:
+    state, objectives = view(state)
     programme = warehouse().programme
     return (
         *STATUS.values(

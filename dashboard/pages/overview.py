@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import controls, figures, numbers, urlstate, views
 from dashboard.data import warehouse
-from dashboard.panels import Panel
+from dashboard.panels import Panel, remembered
 from dashboard.scope import visible_countries
 from data_loaders.contract import ALL
 
@@ -109,7 +109,12 @@ urlstate.keep_in_step(URL, NOTE, CONTROLS, fields)
     *[Input(c, "value") for c in CONTROLS.values()],
 )
 def update(indicator_code, period):
-    state, frame = _figures({"indicator": indicator_code, "period": period})
+    state = urlstate.clean({"indicator": indicator_code, "period": period}, fields())
+    return remembered("overview", state, lambda: _answer(state))
+
+
+def _answer(state: dict) -> tuple:
+    state, frame = _figures(state)
     store = warehouse()
     programme = store.programme
     label = programme.indicators[state["indicator"]].label
