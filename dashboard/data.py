@@ -225,16 +225,17 @@ class Warehouse:
         return _only(self._read("sites", self._all_sites), countries)
 
     def _all_sites(self) -> pd.DataFrame:
-        sites = tables.sites
-        return self._frame(sa.select(sites).order_by(sites.c.site_id))
+        # Sorted here, not in SQL: PostgreSQL's collation and SQLite's disagree.
+        frame = self._frame(sa.select(tables.sites))
+        return frame.sort_values(["country", "site_id"]).reset_index(drop=True)
 
     def quality(self, countries) -> pd.DataFrame:
         return _only(self._read("quality", self._all_quality), countries)
 
     def _all_quality(self) -> pd.DataFrame:
-        quality = tables.quality
-        return self._frame(
-            sa.select(quality).order_by(quality.c.table_name, quality.c.rule)
+        frame = self._frame(sa.select(tables.quality))
+        return frame.sort_values(["country", "table_name", "rule"]).reset_index(
+            drop=True
         )
 
 
