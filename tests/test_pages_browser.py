@@ -6,6 +6,7 @@ back and forward work), switches a chart to its table, and meets WCAG AA contras
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import time
@@ -13,10 +14,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import assert_offline_and_clean, browser_login, chromium_page
+from tests.conftest import (
+    assert_offline_and_clean,
+    browser_login,
+    chromium_page,
+    wait_for_js,
+)
 
 DRAWN = ".js-plotly-plot .main-svg"
 TIMEOUT = 30_000
+until = functools.partial(wait_for_js, timeout=TIMEOUT)
 
 # In the page, for every visible text node: its colour against the first opaque
 # background behind it; WCAG AA asks 4.5:1, or 3:1 for large text (24 px, or 18.66
@@ -141,17 +148,6 @@ def settle(page, quiet_ms: int = 400) -> None:
     while quiet < quiet_ms and time.monotonic() < deadline:
         page.wait_for_timeout(50)
         quiet = 0 if page.pending else quiet + 50
-
-
-def until(page, condition: str, timeout: float = TIMEOUT / 1000) -> None:
-    """Wait until a JavaScript expression holds in the page. Polled from Python:
-    Playwright's wait_for_function evaluates its text with eval, which the
-    dashboard's Content-Security-Policy (no 'unsafe-eval') rightly refuses."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(f"() => Boolean({condition})"):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {condition}")
-        page.wait_for_timeout(100)
 
 
 def superseded(page, since: int) -> None:
