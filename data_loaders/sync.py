@@ -9,6 +9,7 @@ others go on.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -24,6 +25,11 @@ from data_loaders.sources import Source
 
 log = logging.getLogger(__name__)
 MAX_WORKERS = 8
+# A SQLite source is read by this process, on this machine's cores: more of them at
+# once than cores only stretches each statement towards its time limit. Servers do
+# their own work, so up to MAX_WORKERS of those run at once.
+LOCAL_SLOTS = max(1, os.cpu_count() or 1)
+_local_work = threading.BoundedSemaphore(LOCAL_SLOTS)
 KEPT_AS_UNKNOWN = {
     "sex_unknown_code",
     "birth_year_unusable",
@@ -54,7 +60,11 @@ def sync_country(
     with lock:
         run_id = warehouse.start_run(engine, source.country, "pull", source.synthetic)
     try:
-        snapshot = take_snapshot(source, programme)
+        if sa.make_url(source.url).get_backend_name() == "sqlite":
+            with _local_work:
+                snapshot = take_snapshot(source, programme)
+        else:
+            snapshot = take_snapshot(source, programme)
         with lock:
             store(engine, run_id, snapshot)
     except Exception as error:  # one country's failure must not stop the others

@@ -254,7 +254,8 @@ def main(mode: str, sources_file: str, out: str) -> dict:
     else:
         compute = sql_cells if mode == "cells-sql" else pandas_cells
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=len(sources)) as pool:
+        # as many at once as the sync reads SQLite sources: one per core
+        with ThreadPoolExecutor(max_workers=sync_module.LOCAL_SLOTS) as pool:
             frames = list(pool.map(lambda s: compute(s, programme), sources.values()))
         result["seconds"] = time.perf_counter() - started
         cells = pd.concat(frames, ignore_index=True)
