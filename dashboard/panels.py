@@ -64,7 +64,7 @@ class _Card:
         self.heading = f"{name}-heading"
         _register_download(name)
 
-    def _card(self, controls: list, content: list) -> dbc.Card:
+    def _card(self, controls: list, content: list, state: dict | None) -> dbc.Card:
         return dbc.Card(
             [
                 dbc.CardHeader(
@@ -84,7 +84,8 @@ class _Card:
                             **{"aria-live": "polite"},
                         ),
                         *content,
-                        dcc.Store(id=_id("state", self.name)),
+                        # the view as the layout knows it: CSV works at once
+                        dcc.Store(id=_id("state", self.name), data=state),
                     ]
                 ),
             ],
@@ -111,7 +112,7 @@ class Panel(_Card):
         self.graph = self.body = f"{name}-graph"  # tests and pages address it
         _register_view(name)
 
-    def layout(self, **graph_props) -> dbc.Card:
+    def layout(self, state: dict | None = None, **graph_props) -> dbc.Card:
         toggle = dbc.RadioItems(
             id=_id("view", self.name),
             options=[
@@ -137,7 +138,9 @@ class Panel(_Card):
             **{"aria-labelledby": self.heading},
         )
         table = html.Div(id=_id("table", self.name), hidden=True)
-        return self._card([toggle], [chart, table, dcc.Store(id=_id("ask", self.name))])
+        return self._card(
+            [toggle], [chart, table, dcc.Store(id=_id("ask", self.name))], state
+        )
 
     def values(self, figure, summary: str, state: dict) -> list:
         return [figure, summary, state]
@@ -153,8 +156,8 @@ class TablePanel(_Card):
         super().__init__(name, title, table)
         self.body = _id("table", name)
 
-    def layout(self) -> dbc.Card:
-        return self._card([], [html.Div(id=self.body)])
+    def layout(self, state: dict | None = None) -> dbc.Card:
+        return self._card([], [html.Div(id=self.body)], state)
 
     def values(self, frame: pd.DataFrame, summary: str, state: dict) -> list:
         body = (
@@ -274,5 +277,5 @@ def _register_download(name: str) -> None:
             return no_update
         scope.require("export", target=f"csv {name}")
         text = csv_text(TABLES[name](state))
-        audit.record("export", f"csv {name}", "ok")
+        audit.record("export", f"csv {name}", "ok")  # every export is recorded
         return dcc.send_string(text, filename(name))

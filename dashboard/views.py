@@ -865,7 +865,7 @@ def sites_summary(view: CountryView) -> str:
         f" ({len(sites) - secret} on the map"
     )
     sentence += f", {secret} with a location withheld)" if secret else ")"
-    published = sites[sites["status"] == "published"]
+    published = sites[(sites["status"] == "published") & (sites["value"] > 0)]
     if len(published):
         top = published.sort_values("value", ascending=False, kind="stable").iloc[0]
         sentence += (
@@ -893,15 +893,18 @@ def split_summary(view: CountryView) -> str:
     if view.split_note:
         return view.split_note
     split = view.split
-    published = split[split["status"] == "published"]
-    if published.empty:
-        return f"Every {BREAKDOWNS[view.breakdown].lower()} figure is hidden (<10)."
-    top = published.sort_values("value", ascending=False, kind="stable").iloc[0]
-    group = _group_name(top)
+    published = split[(split["status"] == "published") & (split["value"] > 0)]
     hidden = int((split["status"] == "suppressed").sum())
+    where = f"In {view.name}, {period_label(view.period)}"
+    if published.empty:
+        return (
+            f"{where}, no {BREAKDOWNS[view.breakdown].lower()} group has a published "
+            f"figure above 0; {hidden} {_plural(hidden, 'is', 'are')} <10."
+        )
+    top = published.sort_values("value", ascending=False, kind="stable").iloc[0]
     sentence = (
-        f"In {view.name}, {period_label(view.period)}, the largest group is "
-        f"{group} ({top['text']} {view.label.lower()})"
+        f"{where}, the largest group is {_group_name(top)} "
+        f"({top['text']} {view.label.lower()})"
     )
     if hidden:
         sentence += f"; {hidden} {_plural(hidden, 'group is', 'groups are')} <10"
@@ -938,11 +941,19 @@ def services_summary(view: CountryView) -> str:
     services = view.services
     if services.empty:
         return f"No referrals to services in {view.name} for this period."
-    published = services[services["referred_status"] == "published"]
-    sentence = (
-        f"{_period_phrase(view.period)}, {view.name} completed {view.completion} "
-        "of its referrals to services"
-    )
+    published = services[
+        (services["referred_status"] == "published") & (services["referred"] > 0)
+    ]
+    if view.completion.endswith("%"):
+        sentence = (
+            f"{_period_phrase(view.period)}, {view.name} completed "
+            f"{view.completion} of its referrals to services"
+        )
+    else:
+        sentence = (
+            f"{_period_phrase(view.period)}, {view.name}'s completion rate is "
+            f"{view.completion}"
+        )
     if len(published):
         top = published.sort_values("referred", ascending=False, kind="stable")
         top = top.iloc[0]

@@ -111,11 +111,11 @@ def layout(**query):
             ),
             dbc.Row(
                 [
-                    dbc.Col(TREND.layout(), xl=7),
-                    dbc.Col(RANKING.layout(), xl=5),
+                    dbc.Col(TREND.layout(state), xl=7),
+                    dbc.Col(RANKING.layout(state), xl=5),
                 ]
             ),
-            GRID.layout(),
+            GRID.layout(state),
             controls.status_legend(),
             controls.protection_note(programme),
         ]

@@ -143,14 +143,14 @@ def layout(code=None, **query):
             dbc.Row(id=CARDS, className="mb-3"),
             dbc.Row(
                 [
-                    dbc.Col(SITES.layout(), xl=6),
-                    dbc.Col(SPLIT.layout(), xl=6),
+                    dbc.Col(SITES.layout(state), xl=6),
+                    dbc.Col(SPLIT.layout(state), xl=6),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(SERVICES.layout(), xl=6),
-                    dbc.Col(TREND.layout(), xl=6),
+                    dbc.Col(SERVICES.layout(state), xl=6),
+                    dbc.Col(TREND.layout(state), xl=6),
                 ]
             ),
             controls.protection_note(programme),
@@ -167,10 +167,10 @@ def _hidden_controls(programme, state):
             dcc.Dropdown(id=INDICATOR, options=[], value=state["indicator"]),
             dcc.RadioItems(id=BREAKDOWN, options=[], value=state["breakdown"]),
             html.Div(id=CARDS),
-            SITES.layout(),
-            SPLIT.layout(),
-            SERVICES.layout(),
-            TREND.layout(),
+            SITES.layout(state),
+            SPLIT.layout(state),
+            SERVICES.layout(state),
+            TREND.layout(state),
         ],
         hidden=True,
     )
@@ -259,7 +259,10 @@ def _cards(country: views.CountryView):
         ),
         controls.card(
             "Referral completion rate",
-            country.completion,
-            "completed ÷ children referred to services",
+            *(
+                (country.completion, "completed ÷ children referred to services")
+                if country.completion.endswith("%")
+                else ("not shown", country.completion.removeprefix("not shown "))
+            ),
         ),
     ]

@@ -78,15 +78,15 @@ def layout(**query):
                 ),
                 className="mb-3",
             ),
-            SYNCS.layout(),
+            SYNCS.layout(state),
             dbc.Row(
                 [
-                    dbc.Col(AGE.layout(), xl=6),
-                    dbc.Col(SUPPRESSION.layout(), xl=6),
+                    dbc.Col(AGE.layout(state), xl=6),
+                    dbc.Col(SUPPRESSION.layout(state), xl=6),
                 ]
             ),
-            COVERAGE.layout(),
-            QUALITY.layout(),
+            COVERAGE.layout(state),
+            QUALITY.layout(state),
             html.P(
                 "Rows with a code that is not in the contract are kept in an "
                 "“unknown” category; duplicated ids, dangling references and dates "

@@ -95,7 +95,7 @@ def layout(**query):
                 className="small mb-3",
                 **{"aria-label": "The programme's objectives"},
             ),
-            STATUS.layout(),
+            STATUS.layout(state),
             html.Div(
                 [
                     controls.status_legend(),
@@ -111,7 +111,7 @@ def layout(**query):
                 ],
                 className="mb-3",
             ),
-            LOGFRAME.layout(),
+            LOGFRAME.layout(state),
             controls.protection_note(programme),
         ]
     )

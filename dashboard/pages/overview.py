@@ -87,8 +87,8 @@ def layout(**query):
             dbc.Row(id=CARDS, className="mb-3"),
             dbc.Row(
                 [
-                    dbc.Col(MAP.layout(), lg=6),
-                    dbc.Col(BARS.layout(), lg=6),
+                    dbc.Col(MAP.layout(state), lg=6),
+                    dbc.Col(BARS.layout(state), lg=6),
                 ]
             ),
             controls.protection_note(programme),
@@ -163,7 +163,9 @@ def _cards(programme, frame, label, period):
         else numbers.STATUS_LABELS[progress.status]
     )
     return [
-        controls.card(f"Region: {label}", total.text, views.period_label(period)),
+        controls.card(
+            f"{views.REGION}: {label}", total.text, views.period_label(period)
+        ),
         controls.card(
             "Progress against target",
             progress_text,
