@@ -183,3 +183,49 @@ def test_the_audit_page_lists_records_for_a_manager(dash_app, login_as):
         json=callback_body(dash_app, key, ["login", "test-manager"]),
     )
     assert "test-admin" not in only_failed.text
+
+
+def test_a_csv_export_is_recorded_and_holds_only_the_donors_countries(
+    dash_app, login_as, programme
+):
+    import dash
+
+    from tests.dash_requests import server_callbacks
+    from tests.leaks import component_values, leaked, markers_outside
+
+    client = login_as("donor")
+    router = ".._pages_content.children..._pages_store.data.."
+    values = {}
+    for page in dash.page_registry.values():
+        answer = client.post(
+            "/_dash-update-component",
+            json=callback_body(dash_app, router, [page["path"], ""]),
+        )
+        if answer.status_code == 200:
+            values.update(component_values(answer.get_json()))
+    downloads = [k for k in server_callbacks(dash_app) if "-download.data" in k]
+    assert downloads, "no CSV download to test"
+    markers = markers_outside(programme, {"BA", "ME"})
+    exported = 0
+    for key in downloads:
+        name = key.removesuffix("-download.data")
+        state = values.get((f"{name}-state", "data"))
+        if not isinstance(state, dict):
+            continue
+        start = last_id(dash_app)
+        answer = client.post(
+            "/_dash-update-component", json=callback_body(dash_app, key, [1], [state])
+        )
+        assert answer.status_code == 200, (key, answer.status_code)
+        assert not leaked(answer.get_json(), markers), key
+        (row,) = newest(dash_app)
+        assert row.id == start + 1
+        assert (row.actor, row.action, row.target, row.outcome) == (
+            "test-donor",
+            "export",
+            f"csv {name}",
+            "ok",
+        )
+        assert row.scope == "sees BA ME"
+        exported += 1
+    assert exported > 0
