@@ -4,6 +4,7 @@ and account change, with who, when, what, scope and outcome; never a figure."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import sqlalchemy as sa
@@ -113,13 +114,14 @@ def test_the_log_refuses_update_and_delete(dash_app):
 @pytest.mark.servers
 def test_the_log_refuses_update_delete_and_truncate_on_postgresql():
     require_server("postgresql")
+    database = f"ctrp_audit_test_{os.getpid()}"  # parallel runs don't collide
     admin = sa.create_engine(
         "postgresql+psycopg://postgres@127.0.0.1/postgres", isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS ctrp_audit_test"))
-        connection.execute(sa.text("CREATE DATABASE ctrp_audit_test"))
-    engine = warehouse_engine("postgresql+psycopg://postgres@127.0.0.1/ctrp_audit_test")
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {database}"))
+        connection.execute(sa.text(f"CREATE DATABASE {database}"))
+    engine = warehouse_engine(f"postgresql+psycopg://postgres@127.0.0.1/{database}")
     try:
         writer.record_cli(engine, "sync", "country RS", "ok", "RS")
         for statement in (
@@ -136,7 +138,7 @@ def test_the_log_refuses_update_delete_and_truncate_on_postgresql():
     finally:
         engine.dispose()
         with admin.connect() as connection:
-            connection.execute(sa.text("DROP DATABASE IF EXISTS ctrp_audit_test"))
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {database}"))
         admin.dispose()
 
 
