@@ -105,7 +105,9 @@ def install(app: dash.Dash, overrides: dict | None = None) -> None:
     for error in INPUT_ERRORS:
         server.register_error_handler(error, callback_input_error)
     _build_validation_layout(app)
-    server.config["CTRP_CSP"] = content_security_policy(app.csp_hashes())
+    # one hash per distinct script (twin panels share their clientside callback)
+    hashes = list(dict.fromkeys(app.csp_hashes()))
+    server.config["CTRP_CSP"] = content_security_policy(hashes)
 
 
 def _build_validation_layout(app: dash.Dash) -> None:
