@@ -72,8 +72,7 @@ STATUS_ORDER = tuple(STATUS_COLOURS)
 def figure(data: list[dict], height: int, **layout) -> dict:
     """A figure with the look every chart shares: no template payload, readable ink
     on white, the given height."""
-    base = dict(
-        template="none",  # no 8 KB template in every answer; the look is set here
+    base = dict(  # no plotly.py template (8 KB per chart): the look is set here
         height=height,
         font=dict(family=FONT, color=INK, size=13),
         paper_bgcolor="white",

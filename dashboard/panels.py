@@ -148,7 +148,8 @@ class Panel(_Card):
 
 class TablePanel(_Card):
     """A table that is the main content (not the view of a chart): always shown,
-    with the same CSV download as a Panel."""
+    with the same CSV download as a Panel. An AG Grid, not an HTML table: Dash's
+    renderer takes seconds per thousand components, and a logframe has two."""
 
     prop = "children"
 

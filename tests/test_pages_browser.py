@@ -21,7 +21,8 @@ from tests.conftest import (
     wait_for_js,
 )
 
-DRAWN = ".js-plotly-plot .main-svg"
+# a chart with something drawn (an empty dcc.Graph has a .main-svg too)
+DRAWN = ".js-plotly-plot .main-svg :is(.trace, .hm, .choroplethlocation)"
 TIMEOUT = 30_000
 until = functools.partial(wait_for_js, timeout=TIMEOUT)
 
@@ -193,8 +194,8 @@ def test_page_draws_keeps_its_view_in_the_url_and_shows_its_table(live_url, view
         for control, text in view.shown.items():
             assert text in control_text(page, control), (control, text)
         assert "Part of this link was ignored" not in page.inner_text("main, body")
-        summary = page.inner_text(f"#{view.graph.replace('-graph', '-summary')}")
-        assert summary.strip().endswith("."), summary
+        summary = f"#{view.graph.replace('-graph', '-summary')}"
+        until(page, f"document.querySelector({summary!r}).innerText.endsWith('.')")
 
         # a control change goes into the URL, without reloading the page
         page.evaluate("window.__same_page = true")
