@@ -281,3 +281,20 @@ def test_answers_are_compressed(client):
     assert static.status_code == 200 and static.headers["Content-Encoding"] == "br"
     again = client.get(script, headers={"Accept-Encoding": "br"})
     assert again.data == static.data  # compressed once, served from memory
+
+
+@pytest.mark.parametrize(
+    ("header", "chosen"),
+    [
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip", "gzip"),
+        ("br;q=0, gzip;q=0.5", "gzip"),
+        ("identity", None),
+        ("*", "br"),
+        ("", None),
+    ],
+)
+def test_compression_takes_brotli_then_gzip_as_the_client_allows(header, chosen):
+    from dashboard.compression import choose
+
+    assert choose(header) == chosen
