@@ -102,10 +102,6 @@ def words(code: str | None) -> str:
     return ACRONYMS.get(code, code.replace("_", " ").capitalize())
 
 
-def objective_name(programme: Programme, objective: int) -> str:
-    return f"Objective {objective}: {programme.objectives[objective]}"
-
-
 # -- figures of one cell per country ---------------------------------------------------
 
 

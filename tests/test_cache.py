@@ -189,3 +189,22 @@ def test_two_accounts_share_the_cache_and_see_only_their_countries(dash_app, log
     figure = response_props(answer.json)["compare-trend-graph.figure"]
     names = {trace["name"] for trace in figure["data"] if trace.get("showlegend", 1)}
     assert names == {"Bosnia and Herzegovina", "Montenegro"}
+
+
+def test_a_remembered_answer_is_kept_per_scope(dash_app, monkeypatch):
+    """The page-answer cache keys by the visible countries: two scopes, two
+    computations; the same scope again, none."""
+    from dashboard import panels, scope
+
+    computed = []
+
+    def answer():
+        computed.append(tuple(scope.visible_countries()))
+        return computed[-1]
+
+    state = {"view": f"test {uuid.uuid4()}"}
+    for countries in (["BA", "ME"], ["RS"], ["BA", "ME"]):
+        monkeypatch.setattr(scope, "visible_countries", lambda c=countries: list(c))
+        with dash_app.server.test_request_context():
+            assert panels.remembered("test", state, answer) == tuple(countries)
+    assert computed == [("BA", "ME"), ("RS",)]

@@ -7,6 +7,8 @@ The countries shown live in the URL.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, callback, html
@@ -111,7 +113,10 @@ urlstate.keep_in_step(URL, NOTE, CONTROLS, fields)
 )
 def update(*values):
     state = urlstate.clean(dict(zip(CONTROLS, values, strict=True)), fields())
-    return remembered("data-status", state, lambda: _answer(state))
+    # Ages ("3 hours ago") change with the clock, not only with the snapshot:
+    # an answer is kept for the hour at most.
+    hour = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H")
+    return remembered("data-status", {**state, "hour": hour}, lambda: _answer(state))
 
 
 def _answer(state: dict) -> tuple:
