@@ -19,6 +19,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     """A dashboard on the warehouse named by the settings (`overrides` win)."""
 
     security.refuse_unsafe_environment()  # before Dash can start an MCP server
+    _claim_the_process()
 
     def value(name):
         return settings.setting(name, overrides)
@@ -40,12 +41,26 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     cache.install(app.server, store, value("DASHBOARD_CACHE_URL"))
     compression.install(app.server)  # every answer; static bundles hard, once
     app.layout = lambda: shell(programme)
-    # Claim the page callbacks now: Dash hands global callbacks to the first app that
-    # serves a request, and tests build several apps in one process.
+    # Register the page callbacks now rather than on the first request: the CSP
+    # hashes and the callback envelope check of security.install need them.
     app._setup_server()
     # The gate, sessions, CSRF and headers: after the pages, before any request.
     security.install(app, overrides)
     return app
+
+
+_built = []
+
+
+def _claim_the_process() -> None:
+    """One dashboard per process: Dash pages register their callbacks and our
+    panels their ids globally, so a second app would share or clash with them."""
+    if _built:
+        raise RuntimeError(
+            "create_app() runs once per process (Dash pages are global); "
+            "start another process for another dashboard"
+        )
+    _built.append(True)
 
 
 @functools.cache

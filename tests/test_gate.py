@@ -127,6 +127,15 @@ def test_start_up_is_refused_when_the_environment_turns_on_mcp_or_debug(
         create_app({"DASHBOARD_WAREHOUSE_URL": synced_warehouse})
 
 
+def test_a_second_dashboard_in_one_process_is_refused_with_the_reason(
+    dash_app, synced_warehouse
+):
+    from app import create_app
+
+    with pytest.raises(RuntimeError, match="once per process"):
+        create_app({"DASHBOARD_WAREHOUSE_URL": synced_warehouse})
+
+
 def test_no_mcp_route_exists(dash_app, client):
     rules = [rule.rule for rule in dash_app.server.url_map.iter_rules()]
     assert not any("mcp" in rule for rule in rules)

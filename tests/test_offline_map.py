@@ -31,7 +31,8 @@ def build_map_app():
 
     fig = go.Figure(
         go.Choropleth(
-            geojson="/assets/geo/countries.geojson",  # a URL: plotly fetches it once, no payload
+            # a URL: plotly fetches it once, the figure carries no shapes
+            geojson="/assets/geo/countries.geojson",
             locations=PROGRAMME_ISO3,
             z=list(range(1, len(PROGRAMME_ISO3) + 1)),
             featureidkey="id",
@@ -103,7 +104,7 @@ def test_map_draws_offline_with_local_assets_only():
     assert log["console_errors"] == [], log["console_errors"]
     assert log["page_errors"] == [], log["page_errors"]
 
-    # plotly asked for our GeoJSON, and the vendored Bootstrap CSS was served and applied
+    # plotly asked for our GeoJSON; the vendored Bootstrap CSS was served and applied
     requests = log["requests"]
     assert any("/assets/geo/countries.geojson" in u for u in requests), requests
     css = [u for u in log["status"] if "/vendor/bootstrap/bootstrap.min.css" in u]
