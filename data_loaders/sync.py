@@ -53,12 +53,19 @@ def sync_country(
     source: Source,
     programme: Programme,
     write_lock: threading.Lock | None = None,
+    run_id: int | None = None,
 ) -> Outcome:
-    """Snapshot one country into the warehouse; on failure keep its last good one."""
+    """Snapshot one country into the warehouse; on failure keep its last good one.
+
+    `run_id`: a run already recorded as running (a sync claimed by the dashboard,
+    see sync_job); by default a new one is started."""
     lock = write_lock or threading.Lock()
     started = time.perf_counter()
-    with lock:
-        run_id = warehouse.start_run(engine, source.country, "pull", source.synthetic)
+    if run_id is None:
+        with lock:
+            run_id = warehouse.start_run(
+                engine, source.country, "pull", source.synthetic
+            )
     try:
         if sa.make_url(source.url).get_backend_name() == "sqlite":
             with _local_work:
@@ -94,9 +101,16 @@ def store(engine: sa.Engine, run_id: int, snapshot: Snapshot) -> None:
 
 
 def sync_all(
-    engine: sa.Engine, sources: dict[str, Source], programme: Programme, echo=print
+    engine: sa.Engine,
+    sources: dict[str, Source],
+    programme: Programme,
+    echo=print,
+    run_ids: dict[str, int] | None = None,
 ) -> list[Outcome]:
-    """Sync every country concurrently; a line per country as each one ends."""
+    """Sync every country concurrently; a line per country as each one ends.
+
+    `run_ids`: per country, a run already recorded as running (see sync_job)."""
+    run_ids = run_ids or {}
     warehouse.seed_targets(engine, programme)
     # Writes are short; one at a time keeps SQLite free of lock contention.
     lock = threading.Lock()
@@ -104,7 +118,14 @@ def sync_all(
     workers = max(1, min(MAX_WORKERS, len(sources)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
         futures = [
-            pool.submit(sync_country, engine, source, programme, lock)
+            pool.submit(
+                sync_country,
+                engine,
+                source,
+                programme,
+                lock,
+                run_ids.get(source.country),
+            )
             for source in sources.values()
         ]
         for future in as_completed(futures):
