@@ -10,6 +10,8 @@ Who (account, role, address) and when come from the request. Never put a figure 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import has_request_context, request
 
 from dashboard.data import warehouse
@@ -26,20 +28,35 @@ def record(
     actor: str | None = None,
 ) -> None:
     """Append one record for the current request (`actor` for a not-yet account)."""
+    who = _who(scope)
+    if actor:
+        who["actor"] = actor
+    audit_log.write(
+        warehouse().engine, action=action, target=target, outcome=outcome, **who
+    )
+
+
+def later(action: str, target: str) -> Callable[[str], None]:
+    """`write(outcome)`: the record of the current request's account, written later
+    (by a background thread, which has no request), once the outcome is known."""
+    engine, who = warehouse().engine, _who()
+    return lambda outcome: audit_log.write(
+        engine, action=action, target=target, outcome=outcome, **who
+    )
+
+
+def _who(scope: str | None = None) -> dict:
+    """Actor, role, address and scope of the current request."""
     from dashboard import scope as scopes
 
     account = scopes.current_account()
     address = request.remote_addr if has_request_context() else None
-    audit_log.write(
-        warehouse().engine,
-        actor=actor or (account.username if account else "-"),
-        role=account.role if account else "-",
-        address=address or "-",
-        action=action,
-        target=target,
-        scope=scopes.describe(account) if scope is None else scope,
-        outcome=outcome,
-    )
+    return {
+        "actor": account.username if account else "-",
+        "role": account.role if account else "-",
+        "address": address or "-",
+        "scope": scopes.describe(account) if scope is None else scope,
+    }
 
 
 def recent(limit: int = 500, action: str | None = None, actor: str | None = None):
