@@ -35,7 +35,7 @@ NEVER_SYNCED = {
 }
 
 
-_runs, _targets = tables.sync_runs, tables.targets
+_runs, _targets, _notes = tables.sync_runs, tables.targets, tables.notes
 # One statement built once, so SQLAlchemy compiles it once: it runs per request.
 SNAPSHOT_VERSION = sa.select(
     sa.select(sa.func.max(_runs.c.id)).where(_runs.c.status == "ok").scalar_subquery(),
@@ -44,6 +44,9 @@ SNAPSHOT_VERSION = sa.select(
     sa.select(sa.func.max(_runs.c.finished_at)).scalar_subquery(),
     sa.select(sa.func.max(_targets.c.updated_at)).scalar_subquery(),
     sa.select(sa.func.count()).select_from(_targets).scalar_subquery(),
+    # a removed note lowers the count even when the newest one stays
+    sa.select(sa.func.max(_notes.c.updated_at)).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(_notes).scalar_subquery(),
 )
 
 
@@ -68,9 +71,10 @@ class Warehouse:
 
     def snapshot_version(self) -> str:
         """Changes whenever anything a page shows changes: a country's snapshot, a
-        sync attempt (the data-status page shows failures) or a target. Asked once
-        per request; the cache keys every read by it. Timestamps are part of it, so
-        a warehouse made again from scratch does not repeat an old version."""
+        sync attempt (the data-status page shows failures), a target or a note.
+        Asked once per request; the cache keys every read by it. Timestamps are
+        part of it, so a warehouse made again from scratch does not repeat an old
+        version."""
         if has_app_context() and "ctrp_snapshot" in g:
             return g.ctrp_snapshot
         with self.engine.connect() as connection:
@@ -79,6 +83,12 @@ class Warehouse:
         if has_app_context():
             g.ctrp_snapshot = version
         return version
+
+    def changed(self) -> None:
+        """This request wrote to the warehouse (a target, a note): what it reads
+        from now on must be the new snapshot, not the one it started with."""
+        if has_app_context():
+            g.pop("ctrp_snapshot", None)
 
     def answer(self, page: str, key: tuple, compute):
         """A page's answer under the current snapshot, computed once per `key`.
@@ -219,6 +229,15 @@ class Warehouse:
                 targets.c.country, targets.c.indicator, targets.c.year, targets.c.value
             ).where(targets.c.indicator.in_(list(indicators)))
         )
+
+    def notes(self, countries) -> pd.DataFrame:
+        """The notes of the countries: country, period, text, who and when."""
+        return _only(self._read("notes", self._all_notes), countries)
+
+    def _all_notes(self) -> pd.DataFrame:
+        # Sorted here, not in SQL, as sites are: the collations disagree.
+        frame = self._frame(sa.select(tables.notes))
+        return frame.sort_values(["country", "period"]).reset_index(drop=True)
 
     def sites(self, countries) -> pd.DataFrame:
         """Site metadata as the warehouse holds it (public fields only, CONTRACT §6)."""

@@ -84,6 +84,20 @@ targets = sa.Table(
     sa.Column("updated_at", sa.DateTime),
 )
 
+# A free-text note on one country, for the whole programme (period ALL) or one
+# quarter, written on the targets page and shown on the country page. Words of the
+# programme team about the work, never about a child.
+NOTE_LENGTH = 2000
+notes = sa.Table(
+    "notes",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("period", sa.String(6), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
 # Accounts and the audit log (CONTRACT §6, §10), written by dashboard.users,
 # dashboard.audit and data_loaders.audit_log. A password is kept only as its Argon2id
 # hash.
@@ -252,6 +266,48 @@ def seed_targets(engine: sa.Engine, programme) -> int:
         if rows:
             connection.execute(sa.insert(targets), rows)
     return len(rows)
+
+
+def save_targets(
+    engine: sa.Engine, country: str, values: dict[tuple[str, str], int], by: str
+) -> None:
+    """Set targets of one country, {(indicator, year): value}, all in one
+    transaction: a save is all or nothing. The caller validated the values."""
+    at = now()
+    with engine.begin() as connection:
+        for (indicator, year), value in sorted(values.items()):
+            key = (
+                (targets.c.country == country)
+                & (targets.c.indicator == indicator)
+                & (targets.c.year == year)
+            )
+            changed = {"value": value, "updated_by": by, "updated_at": at}
+            done = connection.execute(sa.update(targets).where(key).values(changed))
+            if done.rowcount == 0:
+                connection.execute(
+                    sa.insert(targets).values(
+                        country=country, indicator=indicator, year=year, **changed
+                    )
+                )
+
+
+def save_note(engine: sa.Engine, country: str, period: str, text: str, by: str):
+    """Set (or, with empty text, remove) the note of one country and period."""
+    if len(text) > NOTE_LENGTH:
+        raise ValueError(f"a note holds at most {NOTE_LENGTH} characters")
+    key = (notes.c.country == country) & (notes.c.period == period)
+    with engine.begin() as connection:
+        connection.execute(sa.delete(notes).where(key))
+        if text:
+            connection.execute(
+                sa.insert(notes).values(
+                    country=country,
+                    period=period,
+                    text=text,
+                    updated_by=by,
+                    updated_at=now(),
+                )
+            )
 
 
 def read_cells(engine: sa.Engine, country: str | None = None) -> pd.DataFrame:
