@@ -12,10 +12,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import controls, figures, urlstate, views
+from dashboard import controls, editing, figures, urlstate, views
 from dashboard.data import warehouse
 from dashboard.panels import Panel, remembered
-from dashboard.scope import visible_countries
+from dashboard.scope import can_see, visible_countries
 from data_loaders.contract import ALL
 
 dash.register_page(
@@ -35,6 +35,7 @@ PERIOD = "country-period-picker"
 INDICATOR = "country-indicator-picker"
 BREAKDOWN = "country-breakdown-radio"
 CARDS = "country-cards-row"
+NOTES = "country-notes"
 CONTROLS = {
     "country": COUNTRY,
     "period": PERIOD,
@@ -141,6 +142,7 @@ def layout(code=None, **query):
                 className="mb-3 g-3",
             ),
             dbc.Row(id=CARDS, className="mb-3"),
+            html.Div(id=NOTES),
             dbc.Row(
                 [
                     dbc.Col(SITES.layout(state), xl=6),
@@ -167,6 +169,7 @@ def _hidden_controls(programme, state):
             dcc.Dropdown(id=INDICATOR, options=[], value=state["indicator"]),
             dcc.RadioItems(id=BREAKDOWN, options=[], value=state["breakdown"]),
             html.Div(id=CARDS),
+            html.Div(id=NOTES),
             SITES.layout(state),
             SPLIT.layout(state),
             SERVICES.layout(state),
@@ -266,3 +269,38 @@ def _cards(country: views.CountryView):
             ),
         ),
     ]
+
+
+@callback(Output(NOTES, "children"), Input(COUNTRY, "value"))
+def notes(country):
+    """The programme team's notes on the country (written on the targets page),
+    for everyone who can see it; nothing for a country outside the scope."""
+    if not can_see(country):
+        return []
+    rows = editing.note_rows(warehouse().programme, warehouse().notes([country]))
+    if not rows:
+        return []
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                html.H2("Notes from the programme team", className="h6 mb-0")
+            ),
+            dbc.CardBody(
+                [
+                    html.Div(
+                        [
+                            html.H3(row["period"], className="h6 mb-1"),
+                            html.P(
+                                row["text"],
+                                className="mb-1",
+                                style={"whiteSpace": "pre-wrap"},  # its line breaks
+                            ),
+                            html.P(row["by"], className="small text-body-secondary"),
+                        ]
+                    )
+                    for row in rows
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
