@@ -33,7 +33,8 @@ SETTINGS = (
     Setting(
         "DASHBOARD_SOURCES",
         "var/demo/sources.toml",
-        "sources file of the country databases (used by sync, not by pages)",
+        "sources file of the country databases (read by sync and by the Data status "
+        "page's Run a sync; pages never open a country database)",
     ),
     Setting(
         "DASHBOARD_SECRET_KEY",

@@ -1,6 +1,7 @@
 """Data status: per country the last sync, its status and reason, how stale it is,
 the data-quality counts, which quarters have data, and the share of cells
-suppressed.
+suppressed; and, for the roles that may, run a sync or import a bundle
+(`_status_actions`).
 
 The countries shown live in the URL.
 """
@@ -15,6 +16,7 @@ from dash import Input, callback, html
 
 from dashboard import controls, figures, urlstate, views
 from dashboard.data import warehouse
+from dashboard.pages import _status_actions as actions
 from dashboard.panels import Panel, TablePanel, remembered
 from dashboard.scope import visible_countries
 
@@ -80,6 +82,7 @@ def layout(**query):
                 ),
                 className="mb-3",
             ),
+            actions.section(),
             SYNCS.layout(state),
             dbc.Row(
                 [
@@ -110,8 +113,11 @@ urlstate.keep_in_step(URL, NOTE, CONTROLS, fields)
     *COVERAGE.outputs(),
     *QUALITY.outputs(),
     *[Input(c, "value") for c in CONTROLS.values()],
+    # a sync or an import that ends here redraws the panels from the new snapshot
+    *[Input(store, "data") for store in actions.REFRESH],
 )
 def update(*values):
+    values = values[: len(CONTROLS)]
     state = urlstate.clean(dict(zip(CONTROLS, values, strict=True)), fields())
     # Ages ("3 hours ago") change with the clock, not only with the snapshot:
     # an answer is kept for the hour at most.
