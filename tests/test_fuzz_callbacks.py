@@ -14,7 +14,9 @@ import random
 import time
 
 import pytest
+import sqlalchemy as sa
 
+from data_loaders.warehouse import sync_runs
 from tests.conftest import ACCOUNTS
 from tests.dash_requests import callback_body, server_callbacks
 from tests.leaks import leaked, markers_outside
@@ -135,10 +137,22 @@ def mutate(rng, body: dict, countries, keys) -> tuple[str, object]:
     return "pattern abuse", body
 
 
+def sync_runs_count(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(sa.func.count()).select_from(sync_runs)
+        ).scalar()
+
+
 @pytest.mark.slow
 def test_ten_thousand_hostile_callback_requests(
-    dash_app, login_as, anonymous, programme, capsys
+    dash_app, login_as, anonymous, programme, capsys, tmp_path, monkeypatch
 ):
+    # Admins and managers may start a sync: here it answers "no sources file"
+    # rather than syncing into the shared warehouse on every hostile click.
+    monkeypatch.setenv("DASHBOARD_SOURCES", str(tmp_path / "no-sources.toml"))
+    engine = dash_app.server.extensions["ctrp_warehouse"].engine
+    runs_before = sync_runs_count(engine)
     rng = random.Random(SEED)
     countries = list(programme.countries)
     keys = server_callbacks(dash_app)
@@ -191,4 +205,5 @@ def test_ten_thousand_hostile_callback_requests(
     assert sum(by_category.values()) >= 10_000
     assert server_errors == [], server_errors[:5]
     assert leaks == [], leaks[:5]
+    assert sync_runs_count(engine) == runs_before  # no sync started, nothing stored
     assert by_status[401] > 0 and by_status[400] > 0 and by_status[200] > 0
