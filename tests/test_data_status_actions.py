@@ -19,6 +19,12 @@ from dashboard import data
 from dashboard.pages import _status_actions as actions
 from data_loaders import bundle, sync_job, warehouse
 from data_loaders.__main__ import main
+from tests.conftest import (
+    assert_offline_and_clean,
+    browser_login,
+    chromium_page,
+    wait_for_js,
+)
 from tests.dash_requests import callback_body, callback_by_output
 
 KEYS = {"RS": "rs-office-and-region-shared-secret", "ME": "me-office-and-region-key"}
@@ -347,3 +353,42 @@ def test_a_file_over_the_limit_is_refused_before_it_is_decoded(monkeypatch):
     big = "data:application/json;base64," + base64.b64encode(b"x" * 4096).decode()
     data, problem = actions.read_upload(big)
     assert data == b"" and "larger than" in problem
+
+
+# -- in the browser, under the strict CSP -------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("role", "sync", "upload"),
+    [("country_lead", False, True), ("donor", False, False)],
+)
+def test_each_role_sees_only_its_actions_and_the_console_stays_clean(
+    live_url, role, sync, upload
+):
+    with chromium_page() as page:
+        browser_login(page, live_url, role)
+        page.goto(live_url + "/data-status", wait_until="domcontentloaded")
+        page.wait_for_selector("#status-coverage-graph .main-svg", timeout=30_000)
+        page.wait_for_timeout(500)  # the panels' callbacks end
+        assert page.is_visible(f"#{actions.SYNC_BUTTON}") == sync
+        assert page.is_visible(f"#{actions.UPLOAD}") == upload
+        assert_offline_and_clean(page)
+
+
+@pytest.mark.browser
+def test_a_manager_clicks_run_a_sync_and_watches_every_country_finish(
+    live_url, own_warehouse, programme
+):
+    with chromium_page() as page:
+        browser_login(page, live_url, "regional_manager")
+        page.goto(live_url + "/data-status", wait_until="domcontentloaded")
+        page.wait_for_selector("#status-coverage-graph .main-svg", timeout=30_000)
+        page.click(f"#{actions.SYNC_BUTTON}")
+        progress = f"document.querySelector('#{actions.SYNC_PROGRESS}').innerText"
+        wait_for_js(page, f"{progress}.includes('ok')", timeout=60_000)
+        wait_for_js(page, f"!{progress}.includes('running')", timeout=120_000)
+        text = page.inner_text(f"#{actions.SYNC_PROGRESS}")
+        assert text.count(": ok") == len(programme.countries), text
+        assert sync_job.wait(60)
+        assert_offline_and_clean(page)
