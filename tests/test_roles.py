@@ -42,7 +42,10 @@ MAY = {  # actions not about one country
     "country_lead": {"export"},
     "donor": {"export"},
 }
-PAGES_FOR = {"/audit": {"admin", "regional_manager"}}  # every other page: all roles
+PAGES_FOR = {  # every other page: all roles
+    "/audit": {"admin", "regional_manager"},
+    "/targets": {"admin", "regional_manager", "country_lead"},
+}
 ROUTER = ".._pages_content.children..._pages_store.data.."
 
 
