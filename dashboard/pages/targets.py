@@ -14,6 +14,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import audit, controls, editing, scope, views
 from dashboard.data import warehouse
@@ -186,7 +187,7 @@ def _notes_card(programme) -> dbc.Card:
 )
 def targets(country, _clicks, sent, loaded):
     """The country's targets; on Save, first write the cells that changed."""
-    scope.require("edit", country, target=_target("targets", country))
+    _require_edit("targets", country)
     message = None
     if ctx.triggered_id == SAVE:
         message, saved = _save_targets(country, sent, loaded)
@@ -209,7 +210,7 @@ def targets(country, _clicks, sent, loaded):
 )
 def note(country, period, _clicks, text):
     """The note of the country and period; on Save, first write it."""
-    scope.require("edit", country, target=_target("notes", country))
+    _require_edit("notes", country)
     if period not in (ALL, *warehouse().programme.quarters):
         return "", "", _alert("Choose what the note is about.", "warning")
     message = None
@@ -221,6 +222,15 @@ def note(country, period, _clicks, text):
 
 
 # -- saving ---------------------------------------------------------------------------
+
+
+def _require_edit(kind: str, country) -> None:
+    """Go on only for a country the account may change: anything else is 403 and
+    one audit record, except no country at all from an account that may change
+    some (the renderer asking before a country is chosen), which changes nothing."""
+    if country is None and editable():
+        raise PreventUpdate
+    scope.require("edit", country, target=_target(kind, country))
 
 
 def _target(kind: str, country) -> str:
