@@ -15,9 +15,9 @@ from tests.conftest import (
     chromium_page,
     wait_for_js,
 )
+from tests.test_roles import PAGES_FOR
 
 ROLES = list(ACCOUNTS)
-MANAGERS_ONLY = {"/audit"}
 WATCH_CSP = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation',
@@ -59,8 +59,7 @@ def test_every_page_of_every_role_renders_under_the_csp(live_url, role):
     expected = {
         page["relative_path"]
         for page in dash.page_registry.values()
-        if page.get("nav", True)
-        and (page["path"] not in MANAGERS_ONLY or role in ("admin", "regional_manager"))
+        if page.get("nav", True) and role in PAGES_FOR.get(page["path"], ROLES)
     }
     with chromium_page() as page:
         page.add_init_script(WATCH_CSP)
