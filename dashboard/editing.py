@@ -106,6 +106,28 @@ def changed_targets(
     return changes, problems
 
 
+def loaded_targets(
+    programme: Programme, loaded, cells
+) -> dict[tuple[str, str], int | None]:
+    """The value each of `cells` held when the grid was loaded (None: no target),
+    for the save to check that nobody changed it since."""
+    before = cells_of(programme, loaded)
+    return {cell: parse_target(before.get(cell)) for cell in cells}
+
+
+def conflict_message(programme: Programme, cells) -> str:
+    """What a person reads when someone else changed their targets meanwhile."""
+    changed = "; ".join(
+        f"{programme.indicators[code].label}, {year}" + (f" (by {who})" if who else "")
+        for code, year, who in cells
+    )
+    return (
+        f"Someone changed these targets after you opened them: {changed}. Nothing "
+        "was saved; the grid now shows the targets as stored. Make your changes "
+        "again and save."
+    )
+
+
 def _problem(programme: Programme, code: str, year: str, value) -> str:
     shown = "an empty cell" if value in (None, "") else f"“{str(value)[:20]}”"
     return (

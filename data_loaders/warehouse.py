@@ -268,27 +268,79 @@ def seed_targets(engine: sa.Engine, programme) -> int:
     return len(rows)
 
 
+class EditConflict(RuntimeError):
+    """Targets changed by someone else since the editor loaded them:
+    [(indicator, year, updated_by)]."""
+
+    def __init__(self, cells: list[tuple[str, str, str | None]]):
+        super().__init__(f"{len(cells)} target(s) changed meanwhile")
+        self.cells = cells
+
+
 def save_targets(
-    engine: sa.Engine, country: str, values: dict[tuple[str, str], int], by: str
+    engine: sa.Engine,
+    country: str,
+    values: dict[tuple[str, str], int],
+    by: str,
+    expected: dict[tuple[str, str], int | None] | None = None,
 ) -> None:
     """Set targets of one country, {(indicator, year): value}, all in one
-    transaction: a save is all or nothing. The caller validated the values."""
-    at = now()
-    with engine.begin() as connection:
-        for (indicator, year), value in sorted(values.items()):
-            key = (
-                (targets.c.country == country)
-                & (targets.c.indicator == indicator)
-                & (targets.c.year == year)
-            )
-            changed = {"value": value, "updated_by": by, "updated_at": at}
-            done = connection.execute(sa.update(targets).where(key).values(changed))
-            if done.rowcount == 0:
-                connection.execute(
-                    sa.insert(targets).values(
-                        country=country, indicator=indicator, year=year, **changed
-                    )
-                )
+    transaction: a save is all or nothing. The caller validated the values.
+
+    `expected`: the value each cell held when the editor loaded it (None: no
+    target). If another save changed one since, raise EditConflict and write
+    nothing, so two people editing at once never overwrite each other unseen.
+    Each write is a compare-and-set (UPDATE … WHERE value = expected, or an INSERT
+    the primary key refuses), which holds on every engine."""
+    changed = {"updated_by": by, "updated_at": now()}
+    expected = expected or {}
+    conflicts, cell = [], None
+    try:
+        with engine.begin() as connection:
+            for (indicator, year), value in sorted(values.items()):
+                cell = {"country": country, "indicator": indicator, "year": year}
+                was = expected.get((indicator, year), ANY)
+                if not _set_target(connection, cell, {"value": value, **changed}, was):
+                    conflicts.append((indicator, year))
+            if conflicts:
+                raise _Undo  # leaving the block by an exception rolls it all back
+    except _Undo:
+        pass
+    except sa.exc.IntegrityError:  # another save inserted the same cell just now
+        conflicts = [(cell["indicator"], cell["year"])]
+    if conflicts:
+        raise EditConflict(_last_editors(engine, country, conflicts))
+
+
+ANY = object()  # no expectation: overwrite whatever the cell holds
+
+
+class _Undo(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+def _set_target(connection: sa.Connection, cell: dict, changed: dict, was) -> bool:
+    """Write one cell if it still holds `was`; whether it was written."""
+    key = sa.and_(*(targets.c[name] == value for name, value in cell.items()))
+    if was is not None:
+        guarded = key if was is ANY else key & (targets.c.value == was)
+        done = connection.execute(sa.update(targets).where(guarded).values(changed))
+        if done.rowcount == 1 or was is not ANY:
+            return done.rowcount == 1
+    if connection.execute(sa.select(targets.c.value).where(key)).first():
+        return False  # the editor saw no target, and now there is one
+    connection.execute(sa.insert(targets).values(**cell, **changed))
+    return True
+
+
+def _last_editors(engine, country, cells) -> list[tuple[str, str, str | None]]:
+    """Who last changed each of these cells of `country`."""
+    query = sa.select(targets.c.indicator, targets.c.year, targets.c.updated_by).where(
+        targets.c.country == country
+    )
+    with engine.connect() as connection:
+        rows = {(r.indicator, r.year): r.updated_by for r in connection.execute(query)}
+    return [(code, year, rows.get((code, year))) for code, year in cells]
 
 
 def save_note(engine: sa.Engine, country: str, period: str, text: str, by: str):

@@ -220,6 +220,35 @@ def test_a_lead_saves_its_own_country(dash_app, login_as):
     assert (cell.value, cell.updated_by) == (NEW_TARGET, ACCOUNTS["country_lead"][0])
 
 
+def test_two_people_editing_at_once_never_overwrite_each_other_unseen(
+    dash_app, login_as
+):
+    manager, lead = login_as("regional_manager"), login_as("country_lead")
+    seen_by_lead = load_targets(lead, "RS")  # both open Serbia's targets
+    change_serbia_2010(manager)  # the manager saves first
+    mine = edited(seen_by_lead, "children_reached", "2010", NEW_TARGET + 5)
+    status, props = save_targets(lead, "RS", mine, seen_by_lead)
+    assert status == 200
+    said = message(props, "targets-save-message.children")
+    assert "Children reached, 2010 (by test-manager)" in said
+    assert "Nothing was saved" in said
+    cell = stored_targets(dash_app, "RS")[("children_reached", "2010")]
+    assert (cell.value, cell.updated_by) == (
+        NEW_TARGET,
+        ACCOUNTS["regional_manager"][0],
+    )
+    shown = props[f"{GRID}.rowData"]  # the grid shows what is stored now
+    assert next(r for r in shown if r["indicator"] == "children_reached")["y2010"] == (
+        NEW_TARGET
+    )
+    # a cell the other person did not touch saves as usual
+    other = edited(seen_by_lead, "children_reached", "2011", NEW_TARGET + 10)
+    status, props = save_targets(lead, "RS", other, seen_by_lead)
+    assert "Saved 1 target of Serbia." in message(
+        props, "targets-save-message.children"
+    )
+
+
 def test_a_lead_forging_a_save_for_another_country_gets_403_and_one_record(
     dash_app, login_as
 ):

@@ -75,3 +75,43 @@ def test_a_snapshot_replaces_its_country_in_one_transaction(pg_warehouse):
         warehouse.store_snapshot(engine, run_id, "RS", broken, [], [])
     pd.testing.assert_frame_equal(warehouse.read_cells(engine, "RS"), before)
     engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_a_target_save_is_compare_and_set_on_both_warehouses(
+    engine_name, pg_warehouse, tmp_path
+):
+    url = (
+        pg_warehouse
+        if engine_name == "postgresql"
+        else f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    )
+    engine = warehouse.warehouse_engine(url)
+    cell = ("children_reached", "2010")
+    with engine.begin() as connection:  # a cell of its own: no target yet
+        connection.execute(
+            sa.delete(warehouse.targets).where(warehouse.targets.c.country == "ME")
+        )
+    warehouse.save_targets(engine, "ME", {cell: 100}, "first", {cell: None})
+    # a second editor who also saw no target: refused, nothing written
+    with pytest.raises(warehouse.EditConflict) as refused:
+        warehouse.save_targets(
+            engine,
+            "ME",
+            {cell: 200, ("referrals_out", "2010"): 7},
+            "second",
+            {cell: None, ("referrals_out", "2010"): None},
+        )
+    assert refused.value.cells == [("children_reached", "2010", "first")]
+    # an editor who saw 100 may change it; one who saw 150 may not
+    warehouse.save_targets(engine, "ME", {cell: 120}, "third", {cell: 100})
+    with pytest.raises(warehouse.EditConflict):
+        warehouse.save_targets(engine, "ME", {cell: 130}, "fourth", {cell: 150})
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(warehouse.targets).where(warehouse.targets.c.country == "ME")
+        ).all()
+    assert [(r.indicator, r.year, r.value, r.updated_by) for r in rows] == [
+        ("children_reached", "2010", 120, "third")
+    ]
+    engine.dispose()

@@ -250,7 +250,16 @@ def _save_targets(country: str, sent, loaded):
     if not changes:
         return _alert("Nothing was changed, so nothing was saved.", "info"), True
     account = scope.current_account()
-    tables.save_targets(warehouse().engine, country, changes, account.username)
+    expected = editing.loaded_targets(programme, loaded, changes)
+    try:
+        tables.save_targets(
+            warehouse().engine, country, changes, account.username, expected
+        )
+    except tables.EditConflict as conflict:
+        audit.record("edit", f"targets {country}", "failed")
+        return _alert(
+            editing.conflict_message(programme, conflict.cells), "warning"
+        ), True
     warehouse().changed()
     for code, year in sorted(changes):
         audit.record("edit", f"targets {country} {code} {year}", "ok")
