@@ -115,17 +115,24 @@ def loaded_targets(
     return {cell: parse_target(before.get(cell)) for cell in cells}
 
 
-def conflict_message(programme: Programme, cells) -> str:
-    """What a person reads when someone else changed their targets meanwhile."""
+def conflict_message(programme: Programme, cells, stored: dict) -> str:
+    """What a person reads when someone else saved some of their cells meanwhile:
+    which, by whom, and what they hold now (`stored`, as `cells_of` gives it)."""
     changed = "; ".join(
-        f"{programme.indicators[code].label}, {year}" + (f" (by {who})" if who else "")
+        f"{programme.indicators[code].label}, {year}: now "
+        + _shown(stored.get((code, year)))
+        + (f" (by {who})" if who else "")
         for code, year, who in cells
     )
     return (
         f"Someone changed these targets after you opened them: {changed}. Nothing "
-        "was saved; the grid now shows the targets as stored. Make your changes "
-        "again and save."
+        "was saved. Your values are still in the grid: save again to replace "
+        "theirs, or change them first."
     )
+
+
+def _shown(value) -> str:
+    return "no target" if value is None else f"{value:,}"
 
 
 def _problem(programme: Programme, code: str, year: str, value) -> str:

@@ -343,23 +343,44 @@ def _last_editors(engine, country, cells) -> list[tuple[str, str, str | None]]:
     return [(code, year, rows.get((code, year))) for code, year in cells]
 
 
-def save_note(engine: sa.Engine, country: str, period: str, text: str, by: str):
-    """Set (or, with empty text, remove) the note of one country and period."""
+def save_note(
+    engine: sa.Engine,
+    country: str,
+    period: str,
+    text: str,
+    by: str,
+    expected: str | None = None,
+):
+    """Set (or, with empty text, remove) the note of one country and period.
+
+    `expected`: the note's text when the editor loaded it ("" for none; None: do
+    not check). If another save changed it since, raise EditConflict
+    [("note", period, who)] and write nothing: the removal of the old note is a
+    compare-and-set, and a new note's INSERT is refused by the primary key."""
     if len(text) > NOTE_LENGTH:
         raise ValueError(f"a note holds at most {NOTE_LENGTH} characters")
     key = (notes.c.country == country) & (notes.c.period == period)
-    with engine.begin() as connection:
-        connection.execute(sa.delete(notes).where(key))
-        if text:
-            connection.execute(
-                sa.insert(notes).values(
-                    country=country,
-                    period=period,
-                    text=text,
-                    updated_by=by,
-                    updated_at=now(),
+    try:
+        with engine.begin() as connection:
+            if expected != "":  # the editor saw a note (or does not say)
+                guarded = key if expected is None else key & (notes.c.text == expected)
+                removed = connection.execute(sa.delete(notes).where(guarded)).rowcount
+                if expected is not None and removed != 1:
+                    raise _Undo
+            if text:
+                connection.execute(
+                    sa.insert(notes).values(
+                        country=country,
+                        period=period,
+                        text=text,
+                        updated_by=by,
+                        updated_at=now(),
+                    )
                 )
-            )
+    except (_Undo, sa.exc.IntegrityError):
+        with engine.connect() as connection:
+            who = connection.execute(sa.select(notes.c.updated_by).where(key)).scalar()
+        raise EditConflict([("note", period, who)]) from None
 
 
 def read_cells(engine: sa.Engine, country: str | None = None) -> pd.DataFrame:

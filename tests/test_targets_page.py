@@ -83,12 +83,13 @@ def save_targets(client, country, rows, loaded):
     )
 
 
-def save_note(client, country, text, period="ALL"):
+def save_note(client, country, text, period="ALL", loaded=None):
+    """Save as the page does; `loaded`: the note as the page had loaded it."""
     return call(
         client,
         f"{NOTE}.value",
         {COUNTRY: country, PERIOD: period, "targets-note-save-button": 1},
-        {NOTE: text},
+        {NOTE: text, "targets-note-loaded-store": loaded},
         changed=NOTE_SAVE,
     )
 
@@ -230,23 +231,38 @@ def test_two_people_editing_at_once_never_overwrite_each_other_unseen(
     status, props = save_targets(lead, "RS", mine, seen_by_lead)
     assert status == 200
     said = message(props, "targets-save-message.children")
-    assert "Children reached, 2010 (by test-manager)" in said
+    assert f"Children reached, 2010: now {NEW_TARGET:,} (by test-manager)" in said
     assert "Nothing was saved" in said
     cell = stored_targets(dash_app, "RS")[("children_reached", "2010")]
     assert (cell.value, cell.updated_by) == (
         NEW_TARGET,
         ACCOUNTS["regional_manager"][0],
     )
-    shown = props[f"{GRID}.rowData"]  # the grid shows what is stored now
-    assert next(r for r in shown if r["indicator"] == "children_reached")["y2010"] == (
-        NEW_TARGET
+    assert f"{GRID}.rowData" not in props  # the lead's typing stays in the grid
+    # saving again, now knowing, replaces the manager's target
+    status, props = save_targets(lead, "RS", mine, props["targets-loaded-store.data"])
+    assert "Saved 1 target of Serbia." in message(
+        props, "targets-save-message.children"
     )
-    # a cell the other person did not touch saves as usual
+    cell = stored_targets(dash_app, "RS")[("children_reached", "2010")]
+    assert (cell.value, cell.updated_by) == (
+        NEW_TARGET + 5,
+        ACCOUNTS["country_lead"][0],
+    )
+
+
+def test_a_cell_nobody_else_touched_saves_while_another_was_changed(dash_app, login_as):
+    manager, lead = login_as("regional_manager"), login_as("country_lead")
+    seen_by_lead = load_targets(lead, "RS")
+    change_serbia_2010(manager)
     other = edited(seen_by_lead, "children_reached", "2011", NEW_TARGET + 10)
     status, props = save_targets(lead, "RS", other, seen_by_lead)
     assert "Saved 1 target of Serbia." in message(
         props, "targets-save-message.children"
     )
+    stored = stored_targets(dash_app, "RS")
+    assert stored[("children_reached", "2010")].value == NEW_TARGET
+    assert stored[("children_reached", "2011")].value == NEW_TARGET + 10
 
 
 def test_a_lead_forging_a_save_for_another_country_gets_403_and_one_record(
@@ -452,6 +468,27 @@ def test_a_note_round_trips_to_the_country_page(dash_app, login_as):
     assert props[f"{NOTE}.value"] == "A quarter's note."
     save_note(manager, "BA", "   ", period="2010Q3")
     assert "A quarter's note." not in country_notes(donor, "BA")
+
+
+def test_a_note_saved_meanwhile_by_someone_else_is_not_overwritten(dash_app, login_as):
+    manager, lead = login_as("regional_manager"), login_as("country_lead")
+    status, opened = call(lead, f"{NOTE}.value", {COUNTRY: "RS", PERIOD: "ALL"})
+    assert opened["targets-note-loaded-store.data"] == ""  # no note yet
+    save_note(manager, "RS", "The manager's note.")
+    status, props = save_note(
+        lead, "RS", "The lead's note.", loaded=opened["targets-note-loaded-store.data"]
+    )
+    said = message(props, "targets-note-message.children")
+    assert "test-manager changed this note" in said and "The manager's note." in said
+    assert f"{NOTE}.value" not in props  # the lead's text stays in the box
+    assert "The manager's note." in country_notes(manager, "RS")
+    # saving again, now knowing, replaces it
+    status, props = save_note(
+        lead, "RS", "The lead's note.", loaded=props["targets-note-loaded-store.data"]
+    )
+    assert "Note saved." in message(props, "targets-note-message.children")
+    shown = country_notes(manager, "RS")
+    assert "The lead's note." in shown and "The manager's note." not in shown
 
 
 def test_a_note_of_a_country_is_shown_only_to_who_can_see_it(dash_app, login_as):

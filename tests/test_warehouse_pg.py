@@ -115,3 +115,29 @@ def test_a_target_save_is_compare_and_set_on_both_warehouses(
         ("children_reached", "2010", 120, "third")
     ]
     engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_a_note_save_is_compare_and_set_on_both_warehouses(
+    engine_name, pg_warehouse, tmp_path
+):
+    url = (
+        pg_warehouse
+        if engine_name == "postgresql"
+        else f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    )
+    engine = warehouse.warehouse_engine(url)
+    warehouse.save_note(engine, "ME", "2010Q3", "first", "ana", expected="")
+    for seen in ("", "not what is stored"):  # both editors saw something else
+        with pytest.raises(warehouse.EditConflict) as refused:
+            warehouse.save_note(engine, "ME", "2010Q3", "second", "ben", expected=seen)
+        assert refused.value.cells == [("note", "2010Q3", "ana")]
+    warehouse.save_note(engine, "ME", "2010Q3", "third", "cem", expected="first")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(warehouse.notes.c.text, warehouse.notes.c.updated_by).where(
+                warehouse.notes.c.country == "ME"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("third", "cem")]
+    engine.dispose()

@@ -36,6 +36,10 @@ NOTE_TEXT = "targets-note-textarea"
 NOTE_SAVE = "targets-note-save-button"
 NOTE_WHO = "targets-note-who"
 NOTE_MESSAGE = "targets-note-message"
+NOTE_LOADED = "targets-note-loaded-store"  # the note as loaded, to detect a clash
+# what a save came to: written; refused (bad input, kept to be corrected); clashed
+# with someone else's save since the page loaded (kept; saving again replaces it)
+SAVED, REFUSED, CLASHED = "saved", "refused", "clashed"
 
 
 def editable() -> list[str]:
@@ -167,6 +171,7 @@ def _notes_card(programme) -> dbc.Card:
                         id=NOTE_TEXT, maxLength=tables.NOTE_LENGTH, rows=5, value=""
                     ),
                     html.Div(id=NOTE_WHO, className="small text-body-secondary"),
+                    dcc.Store(id=NOTE_LOADED),
                     dbc.Button("Save note", id=NOTE_SAVE, className="mt-3"),
                     html.Div(id=NOTE_MESSAGE, className="mt-3", role="status"),
                 ]
@@ -190,35 +195,47 @@ def targets(country, _clicks, sent, loaded):
     _require_edit("targets", country)
     message = None
     if ctx.triggered_id == SAVE:
-        message, saved = _save_targets(country, sent, loaded)
-        if not saved:  # keep what the person typed, so it can be corrected
+        message, outcome = _save_targets(country, sent, loaded)
+        if outcome == REFUSED:  # keep what the person typed, to be corrected
             return no_update, no_update, message
+        if outcome == CLASHED:  # keep it too; saving again replaces theirs
+            return no_update, _stored_rows(country), message
+    rows = _stored_rows(country)
+    return rows, rows, message
+
+
+def _stored_rows(country: str) -> list[dict]:
     programme = warehouse().programme
     frame = warehouse().targets(list(programme.indicators), [country])
-    rows = editing.target_rows(programme, frame)
-    return rows, rows, message
+    return editing.target_rows(programme, frame)
 
 
 @callback(
     Output(NOTE_TEXT, "value"),
     Output(NOTE_WHO, "children"),
     Output(NOTE_MESSAGE, "children"),
+    Output(NOTE_LOADED, "data"),
     Input(COUNTRY, "value"),
     Input(NOTE_PERIOD, "value"),
     Input(NOTE_SAVE, "n_clicks"),
     State(NOTE_TEXT, "value"),
+    State(NOTE_LOADED, "data"),
 )
-def note(country, period, _clicks, text):
+def note(country, period, _clicks, text, loaded):
     """The note of the country and period; on Save, first write it."""
     _require_edit("notes", country)
     if period not in (ALL, *warehouse().programme.quarters):
-        return "", "", _alert("Choose what the note is about.", "warning")
+        return "", "", _alert("Choose what the note is about.", "warning"), None
     message = None
     if ctx.triggered_id == NOTE_SAVE:
-        message, saved = _save_note(country, period, text)
-        if not saved:
-            return no_update, no_update, message
-    return (*_stored_note(country, period), message)
+        message, outcome = _save_note(country, period, text, loaded)
+        if outcome == REFUSED:
+            return no_update, no_update, message, no_update
+        if outcome == CLASHED:  # their note in the message, the person's kept
+            stored, who = _stored_note(country, period)
+            return no_update, who, message, stored
+    stored, who = _stored_note(country, period)
+    return stored, who, message, stored
 
 
 # -- saving ---------------------------------------------------------------------------
@@ -241,14 +258,16 @@ def _target(kind: str, country) -> str:
 
 
 def _save_targets(country: str, sent, loaded):
-    """(message, saved): write the changed cells of the grid, all or none."""
+    """(message, outcome): write the changed cells of the grid, all or none."""
     programme = warehouse().programme
     changes, problems = editing.changed_targets(programme, sent, loaded)
     if problems:
         audit.record("edit", f"targets {country}", "failed")
-        return _alert([*map(html.Div, problems), "Nothing was saved."], "danger"), False
+        return _alert(
+            [*map(html.Div, problems), "Nothing was saved."], "danger"
+        ), REFUSED
     if not changes:
-        return _alert("Nothing was changed, so nothing was saved.", "info"), True
+        return _alert("Nothing was changed, so nothing was saved.", "info"), SAVED
     account = scope.current_account()
     expected = editing.loaded_targets(programme, loaded, changes)
     try:
@@ -257,19 +276,20 @@ def _save_targets(country: str, sent, loaded):
         )
     except tables.EditConflict as conflict:
         audit.record("edit", f"targets {country}", "failed")
-        return _alert(
-            editing.conflict_message(programme, conflict.cells), "warning"
-        ), True
+        stored = editing.cells_of(programme, _stored_rows(country))
+        said = editing.conflict_message(programme, conflict.cells, stored)
+        return _alert(said, "warning"), CLASHED
     warehouse().changed()
     for code, year in sorted(changes):
         audit.record("edit", f"targets {country} {code} {year}", "ok")
     name = programme.countries[country].name
     count = f"{len(changes)} target{'s' if len(changes) > 1 else ''}"
-    return _alert(f"Saved {count} of {name}.", "success"), True
+    return _alert(f"Saved {count} of {name}.", "success"), SAVED
 
 
-def _save_note(country: str, period: str, text):
-    """(message, saved): write the note, or say why not."""
+def _save_note(country: str, period: str, text, loaded):
+    """(message, outcome): write the note, or say why not. `loaded`: the note as
+    the page loaded it, so a note someone saved meanwhile is not overwritten."""
     cleaned = editing.clean_note(text if text is not None else "")
     if cleaned is None:
         audit.record("edit", _note_target(country, period), "failed")
@@ -277,12 +297,29 @@ def _save_note(country: str, period: str, text):
             f"A note is text of at most {tables.NOTE_LENGTH:,} characters. "
             "Nothing was saved.",
             "danger",
-        ), False
+        ), REFUSED
     account = scope.current_account()
-    tables.save_note(warehouse().engine, country, period, cleaned, account.username)
+    expected = loaded if isinstance(loaded, str) else None
+    try:
+        tables.save_note(
+            warehouse().engine, country, period, cleaned, account.username, expected
+        )
+    except tables.EditConflict as conflict:
+        audit.record("edit", _note_target(country, period), "failed")
+        who = conflict.cells[0][2]
+        theirs = _stored_note(country, period)[0]
+        return _alert(
+            [
+                f"{who or 'Someone'} changed this note after you opened it, so "
+                "yours was not saved. It now reads:",
+                html.Blockquote(theirs or "(no note)", className="my-2"),
+                "Your text is still in the box: save again to replace theirs.",
+            ],
+            "warning",
+        ), CLASHED
     warehouse().changed()
     audit.record("edit", _note_target(country, period), "ok")
-    return _alert("Note saved." if cleaned else "Note removed.", "success"), True
+    return _alert("Note saved." if cleaned else "Note removed.", "success"), SAVED
 
 
 def _note_target(country: str, period: str) -> str:
