@@ -77,16 +77,20 @@ def test_a_snapshot_replaces_its_country_in_one_transaction(pg_warehouse):
     engine.dispose()
 
 
-@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
-def test_a_target_save_is_compare_and_set_on_both_warehouses(
-    engine_name, pg_warehouse, tmp_path
-):
-    url = (
-        pg_warehouse
-        if engine_name == "postgresql"
-        else f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
-    )
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_warehouse(request, pg_warehouse, tmp_path):
+    """An engine on a new SQLite warehouse, then on the PostgreSQL one."""
+    if request.param == "postgresql":
+        url = pg_warehouse
+    else:
+        url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     engine = warehouse.warehouse_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def test_a_target_save_is_compare_and_set_on_both_warehouses(either_warehouse):
+    engine = either_warehouse
     cell = ("children_reached", "2010")
     with engine.begin() as connection:  # a cell of its own: no target yet
         connection.execute(
@@ -114,19 +118,10 @@ def test_a_target_save_is_compare_and_set_on_both_warehouses(
     assert [(r.indicator, r.year, r.value, r.updated_by) for r in rows] == [
         ("children_reached", "2010", 120, "third")
     ]
-    engine.dispose()
 
 
-@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
-def test_a_note_save_is_compare_and_set_on_both_warehouses(
-    engine_name, pg_warehouse, tmp_path
-):
-    url = (
-        pg_warehouse
-        if engine_name == "postgresql"
-        else f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
-    )
-    engine = warehouse.warehouse_engine(url)
+def test_a_note_save_is_compare_and_set_on_both_warehouses(either_warehouse):
+    engine = either_warehouse
     warehouse.save_note(engine, "ME", "2010Q3", "first", "ana", expected="")
     for seen in ("", "not what is stored"):  # both editors saw something else
         with pytest.raises(warehouse.EditConflict) as refused:
@@ -140,4 +135,3 @@ def test_a_note_save_is_compare_and_set_on_both_warehouses(
             )
         ).all()
     assert [tuple(r) for r in rows] == [("third", "cem")]
-    engine.dispose()
