@@ -98,82 +98,68 @@ def _targets_card(programme) -> dbc.Card:
         }
         for year in programme.years
     ]
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("Targets per year", className="h6 mb-0")),
-            dbc.CardBody(
-                [
-                    html.P(
-                        "Click a target to change it, then save. A target is a "
-                        f"whole number from 0 to {editing.TARGET_LIMIT - 1:,}; "
-                        "only the targets you changed are saved, and only if "
-                        "every one of them is valid.",
-                        className="small",
-                    ),
-                    dag.AgGrid(
-                        id=GRID,
-                        rowData=[],
-                        columnDefs=[
-                            {"field": "objective", "headerName": "Objective"},
-                            {"field": "label", "headerName": "Indicator"},
-                            *years,
-                        ],
-                        defaultColDef={"resizable": True, "sortable": False},
-                        columnSize="autoSize",
-                        dashGridOptions={
-                            "domLayout": "autoHeight",
-                            "singleClickEdit": True,
-                            # a click on Save ends the edit in progress, so the
-                            # value being typed is saved too
-                            "stopEditingWhenCellsLoseFocus": True,
-                            "ensureDomOrder": True,
-                        },
-                    ),
-                    # the targets as loaded: a save writes only the cells that
-                    # differ from them
-                    dcc.Store(id=LOADED),
-                    dbc.Button("Save targets", id=SAVE, className="mt-3"),
-                    html.Div(id=MESSAGE, className="mt-3", role="status"),
-                ]
-            ),
+    grid = dag.AgGrid(
+        id=GRID,
+        rowData=[],
+        columnDefs=[
+            {"field": "objective", "headerName": "Objective"},
+            {"field": "label", "headerName": "Indicator"},
+            *years,
         ],
-        className="mb-3",
+        defaultColDef={"resizable": True, "sortable": False},
+        columnSize="autoSize",
+        dashGridOptions={
+            "domLayout": "autoHeight",
+            "singleClickEdit": True,
+            # a click on Save ends the edit in progress, so the value being
+            # typed is saved too
+            "stopEditingWhenCellsLoseFocus": True,
+            "ensureDomOrder": True,
+        },
+    )
+    return _editing_card(
+        "Targets per year",
+        "Click a target to change it, then save. A target is a whole number from 0 "
+        f"to {editing.TARGET_LIMIT - 1:,}; only the targets you changed are saved, "
+        "and only if every one of them is valid.",
+        # the targets as loaded: a save writes only the cells that differ
+        [grid, dcc.Store(id=LOADED)],
+        ("Save targets", SAVE, MESSAGE),
     )
 
 
 def _notes_card(programme) -> dbc.Card:
+    period = controls.dropdown(
+        NOTE_PERIOD, "The note is about", editing.note_periods(programme), ALL
+    )
+    return _editing_card(
+        "Notes",
+        "A note is shown on the country's page to everyone who can see the "
+        f"country. At most {tables.NOTE_LENGTH:,} characters; write about the "
+        "work, never about a child. Saving an empty note removes it.",
+        [
+            dbc.Row(dbc.Col(period, lg=4), className="mb-2"),
+            dbc.Label("Note", html_for=NOTE_TEXT),
+            dbc.Textarea(id=NOTE_TEXT, maxLength=tables.NOTE_LENGTH, rows=5, value=""),
+            html.Div(id=NOTE_WHO, className="small text-body-secondary"),
+            dcc.Store(id=NOTE_LOADED),
+        ],
+        ("Save note", NOTE_SAVE, NOTE_MESSAGE),
+    )
+
+
+def _editing_card(title: str, how: str, content: list, save: tuple) -> dbc.Card:
+    """A card: title, how to use it, what is edited, a save button and its message."""
+    label, button, message = save
     return dbc.Card(
         [
-            dbc.CardHeader(html.H2("Notes", className="h6 mb-0")),
+            dbc.CardHeader(html.H2(title, className="h6 mb-0")),
             dbc.CardBody(
                 [
-                    html.P(
-                        "A note is shown on the country's page to everyone who "
-                        f"can see the country. At most {tables.NOTE_LENGTH:,} "
-                        "characters; write about the work, never about a child. "
-                        "Saving an empty note removes it.",
-                        className="small",
-                    ),
-                    dbc.Row(
-                        dbc.Col(
-                            controls.dropdown(
-                                NOTE_PERIOD,
-                                "The note is about",
-                                editing.note_periods(programme),
-                                ALL,
-                            ),
-                            lg=4,
-                        ),
-                        className="mb-2",
-                    ),
-                    dbc.Label("Note", html_for=NOTE_TEXT),
-                    dbc.Textarea(
-                        id=NOTE_TEXT, maxLength=tables.NOTE_LENGTH, rows=5, value=""
-                    ),
-                    html.Div(id=NOTE_WHO, className="small text-body-secondary"),
-                    dcc.Store(id=NOTE_LOADED),
-                    dbc.Button("Save note", id=NOTE_SAVE, className="mt-3"),
-                    html.Div(id=NOTE_MESSAGE, className="mt-3", role="status"),
+                    html.P(how, className="small"),
+                    *content,
+                    dbc.Button(label, id=button, className="mt-3"),
+                    html.Div(id=message, className="mt-3", role="status"),
                 ]
             ),
         ],
